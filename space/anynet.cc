@@ -1,0 +1,217 @@
+#include "space/anynet.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace nds {
+namespace {
+
+constexpr const char* kFamily = "anynet";
+
+BlockKind block_kind(const std::string& block_type) {
+  if (block_type == "vanilla_block") return BlockKind::kVanilla;
+  if (block_type == "res_basic_block") return BlockKind::kResBasic;
+  if (block_type == "res_bottleneck_block") return BlockKind::kResBottleneck;
+  throw std::invalid_argument(std::string(kFamily) + ": unknown block_type '" + block_type +
+                              "' (vanilla_block, res_basic_block, res_bottleneck_block)");
+}
+
+std::string list_text(const std::vector<int>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+void append_stem(std::vector<Block>& blocks, const std::string& stem_type, int w_in, int w_out,
+                 const std::string& family) {
+  Block conv;
+  conv.kind = BlockKind::kConv;
+  conv.stage = 0;
+  conv.w_in = w_in;
+  conv.w_out = w_out;
+  if (stem_type == "simple_stem_in") {
+    conv.kernel = 3;
+    conv.stride = 2;
+    blocks.push_back(conv);
+  } else if (stem_type == "res_stem_cifar") {
+    conv.kernel = 3;
+    conv.stride = 1;
+    blocks.push_back(conv);
+  } else if (stem_type == "res_stem_in") {
+    conv.kernel = 7;
+    conv.stride = 2;
+    blocks.push_back(conv);
+    Block pool;
+    pool.kind = BlockKind::kPool;
+    pool.stage = 0;
+    pool.w_in = pool.w_out = w_out;
+    pool.kernel = 3;
+    pool.stride = 2;
+    blocks.push_back(pool);
+  } else {
+    throw std::invalid_argument(family + ": unknown stem_type '" + stem_type +
+                                "' (simple_stem_in, res_stem_in, res_stem_cifar)");
+  }
+}
+
+void adjust_block_compatibility(std::vector<int>& ws, const std::vector<double>& bot_muls,
+                                std::vector<int>& gs) {
+  for (size_t i = 0; i < ws.size(); ++i) {
+    const double b = bot_muls[i];
+    // Python: v = int(max(1, w * b)); g = min(g, v); m = lcm(g, int(b)) if b > 1 else g
+    int v = static_cast<int>(std::max(1.0, ws[i] * b));
+    const int g = std::min(gs[i], v);
+    const int m = b > 1 ? std::lcm(g, static_cast<int>(b)) : g;
+    // v = max(m, int(round(v / m) * m)); w = int(v / b); round() is half-to-even.
+    v = std::max(m, static_cast<int>(std::nearbyint(static_cast<double>(v) / m) * m));
+    ws[i] = static_cast<int>(v / b);
+    gs[i] = g;
+  }
+}
+
+NetSpec expand_anynet(const AnyNetParams& p, const ExpandOptions& options) {
+  const std::string family = kFamily;
+  const size_t n = p.depths.size();
+  check_param(n >= 1, family, "depths", "a non-empty list", list_text(p.depths));
+  check_param(p.widths.size() == n, family, "widths", std::to_string(n) + " values like depths",
+              list_text(p.widths));
+  check_param(p.strides.size() == n, family, "strides", std::to_string(n) + " values like depths",
+              list_text(p.strides));
+  check_param(p.stem_w >= 1, family, "stem_w", ">= 1", std::to_string(p.stem_w));
+  check_param(p.head_w >= 0, family, "head_w", ">= 0", std::to_string(p.head_w));
+  check_param(p.se_ratio >= 0 && p.se_ratio <= 1, family, "se_ratio", "in [0, 1]",
+              format_number(p.se_ratio));
+  for (size_t i = 0; i < n; ++i) {
+    const std::string at = "[" + std::to_string(i) + "]";
+    check_param(p.depths[i] >= 1, family, "depths" + at, ">= 1", std::to_string(p.depths[i]));
+    check_param(p.widths[i] >= 1, family, "widths" + at, ">= 1", std::to_string(p.widths[i]));
+    check_param(p.strides[i] >= 1, family, "strides" + at, ">= 1", std::to_string(p.strides[i]));
+  }
+  const BlockKind kind = block_kind(p.block_type);
+  const bool bottleneck = kind == BlockKind::kResBottleneck;
+  if (!bottleneck) {
+    if (!p.bottleneck_ratios.empty() || !p.group_widths.empty() || p.se_ratio > 0)
+      throw std::invalid_argument(family + ": bottleneck_ratios, group_widths and se_ratio apply to "
+                                  "res_bottleneck_block only, not " + p.block_type);
+  }
+
+  std::vector<int> ws = p.widths;
+  std::vector<double> bot_muls(n, 1.0);
+  std::vector<int> gs(n, 0);
+  if (bottleneck) {
+    if (!p.bottleneck_ratios.empty()) {
+      check_param(p.bottleneck_ratios.size() == n, family, "bottleneck_ratios",
+                  std::to_string(n) + " values like depths",
+                  std::to_string(p.bottleneck_ratios.size()) + " values");
+      for (size_t i = 0; i < n; ++i) {
+        const double b = p.bottleneck_ratios[i];
+        const double bm = b > 0 ? 1.0 / b : 0;
+        // pycls requires bot_mul < 1 or a whole number.
+        check_param(b > 0 && (bm < 1 || bm == std::floor(bm)), family,
+                    "bottleneck_ratios[" + std::to_string(i) + "]", "> 0 with 1/b < 1 or whole",
+                    format_number(b));
+        bot_muls[i] = bm;
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (p.group_widths.empty()) {
+        gs[i] = std::max(1, static_cast<int>(std::nearbyint(ws[i] * bot_muls[i])));  // one group
+        continue;
+      }
+      check_param(p.group_widths.size() == n, family, "group_widths",
+                  std::to_string(n) + " values like depths", list_text(p.group_widths));
+      const int g = p.group_widths[i];
+      const std::string at = "group_widths[" + std::to_string(i) + "]";
+      check_param(g >= 1, family, at, ">= 1", std::to_string(g));
+      const int limit = std::max(ws[i], static_cast<int>(ws[i] * bot_muls[i]));
+      check_param(g <= limit, family, at, "at most the stage width " + std::to_string(limit),
+                  std::to_string(g));
+      gs[i] = g;
+    }
+    adjust_block_compatibility(ws, bot_muls, gs);
+  }
+
+  NetSpec spec;
+  spec.family = family;
+  spec.in_channels = or_default(options.in_channels, 3);
+  spec.num_classes = or_default(options.num_classes, 1000);
+  spec.resolution = p.stem_type == "res_stem_cifar" ? 32 : 224;
+  int total_blocks = 0;
+  for (int d : p.depths) total_blocks += d;
+  spec.blocks.reserve(static_cast<size_t>(total_blocks) + 4);
+  append_stem(spec.blocks, p.stem_type, spec.in_channels, p.stem_w, family);
+
+  int prev_w = p.stem_w;
+  for (size_t i = 0; i < n; ++i) {
+    const int w = ws[i];
+    const int w_b = static_cast<int>(std::nearbyint(w * bot_muls[i]));
+    for (int j = 0; j < p.depths[i]; ++j) {
+      Block b;
+      b.kind = kind;
+      b.stage = static_cast<int>(i) + 1;
+      b.w_in = j == 0 ? prev_w : w;
+      b.w_out = w;
+      b.stride = j == 0 ? p.strides[i] : 1;
+      if (bottleneck) {
+        b.w_b = w_b;
+        b.groups = w_b / gs[i];
+        b.w_se = static_cast<int>(std::nearbyint(b.w_in * p.se_ratio));
+      }
+      spec.blocks.push_back(b);
+    }
+    prev_w = w;
+  }
+
+  const int head_stage = static_cast<int>(n) + 1;
+  if (p.head_w > 0) {
+    Block conv;
+    conv.kind = BlockKind::kConv;
+    conv.stage = head_stage;
+    conv.w_in = prev_w;
+    conv.w_out = p.head_w;
+    conv.kernel = 1;
+    spec.blocks.push_back(conv);
+    prev_w = p.head_w;
+  }
+  Block head;
+  head.kind = BlockKind::kHead;
+  head.stage = head_stage;
+  head.w_in = prev_w;
+  head.w_out = spec.num_classes;
+  head.bn = false;
+  spec.blocks.push_back(head);
+  return spec;
+}
+
+AnyNetParams anynet_params_from_json(ParamReader& r) {
+  AnyNetParams p;
+  p.stem_type = r.get_string("stem_type", p.stem_type);
+  p.stem_w = r.get_int("stem_w", p.stem_w);
+  p.block_type = r.get_string("block_type", p.block_type);
+  p.depths = r.require_ints("depths");
+  p.widths = r.require_ints("widths");
+  p.strides = r.get_ints("strides", std::vector<int>(p.depths.size(), 2));
+  p.bottleneck_ratios = r.get_doubles("bottleneck_ratios", {});
+  p.group_widths = r.get_ints("group_widths", {});
+  p.se_ratio = r.get_double("se_ratio", p.se_ratio);
+  p.head_w = r.get_int("head_w", p.head_w);
+  return p;
+}
+
+nlohmann::json to_json(const AnyNetParams& p) {
+  nlohmann::json j = {{"family", kFamily},         {"stem_type", p.stem_type},
+                      {"stem_w", p.stem_w},        {"block_type", p.block_type},
+                      {"depths", p.depths},        {"widths", p.widths},
+                      {"strides", p.strides},      {"se_ratio", p.se_ratio},
+                      {"head_w", p.head_w}};
+  if (!p.bottleneck_ratios.empty()) j["bottleneck_ratios"] = p.bottleneck_ratios;
+  if (!p.group_widths.empty()) j["group_widths"] = p.group_widths;
+  return j;
+}
+
+}  // namespace nds

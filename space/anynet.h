@@ -1,0 +1,46 @@
+#pragma once
+// AnyNet (Radosavovic et al. 2020, pycls semantics): a stem, stages of
+// identical blocks, and a classifier head.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "space/net_spec.h"
+#include "space/params.h"
+
+namespace nds {
+
+struct AnyNetParams {
+  std::string stem_type = "simple_stem_in";  // simple_stem_in | res_stem_in | res_stem_cifar
+  int stem_w = 32;                           // stem output width
+  std::string block_type = "res_bottleneck_block";  // vanilla_block | res_basic_block | res_bottleneck_block
+  std::vector<int> depths;                   // d_i: blocks per stage
+  std::vector<int> widths;                   // w_i: output width per stage
+  std::vector<int> strides;                  // s_i: stride of each stage's first block
+  std::vector<double> bottleneck_ratios;     // b_i: w_b = w_i / b_i (bottleneck blocks)
+  std::vector<int> group_widths;             // g_i: channels per group of the 3x3 conv
+  double se_ratio = 0;                       // SE width = round(w_in * se_ratio); 0 = off
+  int head_w = 0;                            // 1x1 conv width before the head; 0 = none
+};
+
+// pycls's adjust_block_compatibility: makes widths, bottleneck multipliers
+// (bot_mul = 1 / b) and group widths agree, so that every bottleneck width is a
+// multiple of its group width. Rewrites the three vectors in place.
+void adjust_block_compatibility(std::vector<int>& ws, const std::vector<double>& bot_muls,
+                                std::vector<int>& gs);
+
+// Validates and expands (compatibility adjustment included). Throws
+// std::invalid_argument naming the bad parameter.
+NetSpec expand_anynet(const AnyNetParams& p, const ExpandOptions& options = {});
+
+AnyNetParams anynet_params_from_json(ParamReader& reader);
+nlohmann::json to_json(const AnyNetParams& p);
+
+// The stem blocks (stage 0) for a pycls stem type; used by every family that
+// offers the pycls stems. Throws naming an unknown type.
+void append_stem(std::vector<Block>& blocks, const std::string& stem_type, int w_in, int w_out,
+                 const std::string& family);
+
+}  // namespace nds

@@ -1,0 +1,190 @@
+#include "space/complexity.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "space/layers.h"
+
+namespace nds {
+namespace {
+
+// Output side of a windowed op, PyTorch's rule (ceil mode may not start a
+// window in the right padding).
+int64_t window_out(int64_t in, int kernel, int stride, int padding, bool ceil_mode) {
+  const int64_t span = in + 2 * padding - kernel;
+  if (span < 0) return 0;
+  int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  if (ceil_mode && (out - 1) * stride >= in + padding) --out;
+  return out;
+}
+
+class CostSink final : public LayerSink {
+ public:
+  CostSink(const NetSpec& spec, int resolution, std::vector<BlockCost>* per_block)
+      : spec_(spec), per_block_(per_block) {
+    if (resolution < 1)
+      throw std::invalid_argument("resolution must be positive, got " + std::to_string(resolution));
+    cur_ = {spec.in_channels, resolution, resolution};
+    if (per_block_) {
+      per_block_->clear();
+      per_block_->reserve(spec.blocks.size());
+    }
+  }
+
+  const Complexity& total() const { return total_; }
+
+  void begin_block(const Block& block, int index) override {
+    index_ = index;
+    at_block_start_ = total_;
+    const int64_t in = block.kind == BlockKind::kLinear ? cur_.c * cur_.h * cur_.w : cur_.c;
+    if (block.w_in != in)
+      fail("block declares " + std::to_string(block.w_in) + " inputs but gets " +
+           std::to_string(in));
+  }
+  void end_block(const Block& block, int /*index*/) override {
+    if (block.w_out != cur_.c)
+      fail("block declares " + std::to_string(block.w_out) + " outputs but produces " +
+           std::to_string(cur_.c));
+    if (!per_block_) return;
+    BlockCost bc;
+    bc.cost.params = total_.params - at_block_start_.params;
+    bc.cost.flops = total_.flops - at_block_start_.flops;
+    bc.cost.acts = total_.acts - at_block_start_.acts;
+    bc.out = cur_;
+    per_block_->push_back(bc);
+  }
+
+  void layer(const Layer& l) override {
+    switch (l.kind) {
+      case LayerKind::kConv: {
+        expect_channels(l.c_in, "conv");
+        if (l.groups < 1 || l.c_in % l.groups != 0 || l.c_out % l.groups != 0)
+          fail("conv groups " + std::to_string(l.groups) + " do not divide channels " +
+               std::to_string(l.c_in) + "->" + std::to_string(l.c_out));
+        spatial(l.kernel, l.stride, l.padding, false);
+        const int64_t hw = cur_.h * cur_.w;
+        const int64_t weights = int64_t{l.kernel} * l.kernel * l.c_in * l.c_out / l.groups;
+        total_.params += weights + (l.bias ? l.c_out : 0);
+        total_.flops += weights * hw + (l.bias ? l.c_out * hw : 0);
+        total_.acts += l.c_out * hw;
+        cur_.c = l.c_out;
+        return;
+      }
+      case LayerKind::kBatchNorm:
+        expect_channels(l.c_in, "batch norm");
+        total_.params += 2 * int64_t{l.c_in};
+        return;
+      case LayerKind::kMaxPool:
+      case LayerKind::kAvgPool:
+        spatial(l.kernel, l.stride, l.padding, l.ceil_mode);
+        total_.acts += cur_.c * cur_.h * cur_.w;
+        return;
+      case LayerKind::kAdaptiveAvgPool:
+        cur_.h = cur_.w = l.out_size;
+        return;
+      case LayerKind::kFlatten:
+        cur_ = {cur_.c * cur_.h * cur_.w, 1, 1};
+        return;
+      case LayerKind::kLinear:
+        if (cur_.h != 1 || cur_.w != 1) fail("fully connected layer without flatten");
+        expect_channels(l.c_in, "fully connected layer");
+        total_.params += int64_t{l.c_in} * l.c_out + (l.bias ? l.c_out : 0);
+        total_.flops += int64_t{l.c_in} * l.c_out + (l.bias ? l.c_out : 0);
+        total_.acts += l.c_out;
+        cur_.c = l.c_out;
+        return;
+      case LayerKind::kActivation:
+      case LayerKind::kLrn:
+      case LayerKind::kDropout:
+        return;
+    }
+  }
+
+  void begin_group(Merge merge) override { groups_.push_back({merge, cur_, {}, false}); }
+  void next_branch() override {
+    merge_branch(groups_.back());
+    cur_ = groups_.back().input;
+  }
+  void end_group() override {
+    merge_branch(groups_.back());
+    cur_ = groups_.back().merged;
+    groups_.pop_back();
+  }
+
+ private:
+  struct Group {
+    Merge merge;
+    Shape input;
+    Shape merged;  // the branches closed so far, merged
+    bool any;      // whether a branch has been closed
+  };
+
+  // Folds the branch that just ended (its output is cur_) into the group.
+  void merge_branch(Group& g) const {
+    const Shape& s = cur_;
+    if (!g.any) {
+      g.merged = s;
+      g.any = true;
+      return;
+    }
+    Shape& out = g.merged;
+    switch (g.merge) {
+      case Merge::kAdd:
+        if (s.c != out.c || s.h != out.h || s.w != out.w) fail("residual branches differ in shape");
+        return;
+      case Merge::kConcat:
+        if (s.h != out.h || s.w != out.w) fail("concatenated branches differ in spatial size");
+        out.c += s.c;
+        return;
+      case Merge::kMul:
+        // The first branch is the gated input; later ones broadcast over it.
+        if (s.c != out.c || !((s.h == out.h && s.w == out.w) || (s.h == 1 && s.w == 1)))
+          fail("gate does not broadcast over its input");
+        return;
+    }
+  }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    const Block& b = spec_.blocks.at(static_cast<size_t>(index_));
+    throw std::invalid_argument(what + " in block " + std::to_string(index_) + " (" +
+                                to_string(b.kind) + ", stage " + std::to_string(b.stage) + ")" +
+                                (spec_.name.empty() ? "" : " of " + spec_.name));
+  }
+  void expect_channels(int c_in, const char* what) const {
+    if (c_in != cur_.c)
+      fail(std::string(what) + " expects " + std::to_string(c_in) + " input channels but gets " +
+           std::to_string(cur_.c));
+  }
+  void spatial(int kernel, int stride, int padding, bool ceil_mode) {
+    const int64_t h = window_out(cur_.h, kernel, stride, padding, ceil_mode);
+    const int64_t w = window_out(cur_.w, kernel, stride, padding, ceil_mode);
+    if (h < 1 || w < 1)
+      fail("input too small: spatial size below 1 (" + std::to_string(cur_.h) + "x" +
+           std::to_string(cur_.w) + " into a " + std::to_string(kernel) + "x" +
+           std::to_string(kernel) + " window)");
+    cur_.h = h;
+    cur_.w = w;
+  }
+
+  const NetSpec& spec_;
+  std::vector<BlockCost>* per_block_;
+  Shape cur_;
+  Complexity total_;
+  Complexity at_block_start_;
+  int index_ = 0;
+  std::vector<Group> groups_;
+};
+
+}  // namespace
+
+Complexity complexity(const NetSpec& spec, int resolution, std::vector<BlockCost>* per_block) {
+  CostSink sink(spec, resolution, per_block);
+  lower(spec, sink);
+  return sink.total();
+}
+
+Complexity complexity(const NetSpec& spec, int resolution) {
+  return complexity(spec, resolution, nullptr);
+}
+
+}  // namespace nds
