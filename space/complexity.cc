@@ -36,10 +36,17 @@ class CostSink final : public LayerSink {
   void begin_block(const Block& block, int index) override {
     index_ = index;
     at_block_start_ = total_;
-    const int64_t in = block.kind == BlockKind::kLinear ? cur_.c * cur_.h * cur_.w : cur_.c;
-    if (block.w_in != in)
-      fail("block declares " + std::to_string(block.w_in) + " inputs but gets " +
-           std::to_string(in));
+    if (block.kind == BlockKind::kLinear) {
+      const int64_t features = cur_.c * cur_.h * cur_.w;
+      if (block.w_in != features)
+        fail("fully connected layer expects " + std::to_string(block.w_in) +
+             " input features but gets " + std::to_string(features) + " (" +
+             std::to_string(cur_.c) + "x" + std::to_string(cur_.h) + "x" + std::to_string(cur_.w) +
+             "): the input size does not fit the network");
+    } else if (block.w_in != cur_.c) {
+      fail("block declares " + std::to_string(block.w_in) + " input channels but gets " +
+           std::to_string(cur_.c));
+    }
   }
   void end_block(const Block& block, int /*index*/) override {
     if (block.w_out != cur_.c)

@@ -1,5 +1,6 @@
 #pragma once
-// The classic networks as fixed points of the families: name -> NetSpec.
+// The classic networks as fixed points of the families: each is a name plus
+// family parameters, built by the same expand path as any sampled model.
 
 #include <string>
 #include <vector>
@@ -11,21 +12,19 @@
 namespace nds {
 
 struct FixedPoint {
-  const char* name;        // e.g. "resnet50", "regnet_x_200mf"
-  const char* family;      // the family it belongs to
-  const char* reference;   // where its published numbers come from
-  int resolution;          // its native input side
-  NetSpec (*build)(const ExpandOptions& options);
-  nlohmann::json (*params)();  // its family parameters, or null for a one-off network
+  std::string name;        // e.g. "resnet50", "regnet_x_200mf"
+  std::string reference;   // the publication or code its numbers come from
+  nlohmann::json params;   // family parameters, {"family": ..., ...}
 };
 
+// In the order `nds describe --list` prints them.
 const std::vector<FixedPoint>& fixed_points();
 
 // Null when there is no such fixed point.
 const FixedPoint* find_fixed_point(const std::string& name);
 
-// Builds a fixed point by name; throws std::invalid_argument naming an unknown
-// name (with the closest known names).
+// Builds a fixed point by name (spec.name set); throws std::invalid_argument
+// naming an unknown name and suggesting the closest known ones.
 NetSpec fixed_point(const std::string& name, const ExpandOptions& options = {});
 
 }  // namespace nds

@@ -1,0 +1,12 @@
+#include "cli/commands.h"
+
+namespace nds::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"describe", "Show a model's stages and exact params/flops/acts", run_describe},
+  };
+  return table;
+}
+
+}  // namespace nds::cli

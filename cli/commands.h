@@ -1,0 +1,26 @@
+#pragma once
+// The nds subcommands: an explicit name -> function table.
+
+#include <string>
+#include <vector>
+
+namespace nds::cli {
+
+// Exit codes shared by every subcommand.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;  // a run that failed (I/O, database, training)
+constexpr int kExitUsage = 2;    // bad input: options, names, specs, files
+
+struct Command {
+  const char* name;
+  const char* summary;
+  // Receives the arguments after the subcommand name. Throws
+  // std::invalid_argument or boost::program_options::error for bad input.
+  int (*run)(const std::vector<std::string>& args);
+};
+
+const std::vector<Command>& commands();
+
+int run_describe(const std::vector<std::string>& args);
+
+}  // namespace nds::cli

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nds needs. Idempotent: when everything is
+# already installed it touches nothing; otherwise it runs apt-get update first.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libboost-program-options-dev nlohmann-json3-dev
+  libgtest-dev googletest
+  python3 python3-numpy python3-scipy
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install_deps: missing packages (${missing[*]}); run as root" >&2
+  exit 1
+fi
+echo "install_deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

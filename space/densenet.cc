@@ -1,0 +1,116 @@
+#include "space/densenet.h"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "space/anynet.h"
+
+namespace nds {
+namespace {
+
+constexpr const char* kFamily = "densenet";
+
+std::string list_text(const std::vector<int>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+NetSpec expand_densenet(const DenseNetParams& p, const ExpandOptions& options) {
+  const std::string family = kFamily;
+  check_param(p.growth_rate >= 1, family, "growth_rate", ">= 1", std::to_string(p.growth_rate));
+  check_param(!p.block_config.empty(), family, "block_config", "a non-empty list",
+              list_text(p.block_config));
+  for (size_t i = 0; i < p.block_config.size(); ++i)
+    check_param(p.block_config[i] >= 1, family, "block_config[" + std::to_string(i) + "]", ">= 1",
+                std::to_string(p.block_config[i]));
+  check_param(p.bn_size >= 1, family, "bn_size", ">= 1", std::to_string(p.bn_size));
+  check_param(p.compression > 0 && p.compression <= 1, family, "compression", "in (0, 1]",
+              format_number(p.compression));
+  check_param(p.init_features >= 1, family, "init_features", ">= 1",
+              std::to_string(p.init_features));
+  // Widths are tracked in 64 bits so that huge configurations are rejected
+  // rather than overflowing.
+  constexpr int64_t kMaxWidth = int64_t{1} << 24;
+  const int64_t w_b = int64_t{p.bn_size} * p.growth_rate;
+  check_param(w_b <= kMaxWidth, family, "bn_size * growth_rate", "at most 2^24",
+              std::to_string(w_b));
+
+  NetSpec spec;
+  spec.family = family;
+  spec.in_channels = or_default(options.in_channels, 3);
+  spec.num_classes = or_default(options.num_classes, 1000);
+  spec.resolution = p.stem_type == "res_stem_cifar" ? 32 : 224;
+  append_stem(spec.blocks, p.stem_type, spec.in_channels, p.init_features, family);
+
+  int64_t c = p.init_features;
+  const size_t n = p.block_config.size();
+  for (size_t i = 0; i < n; ++i) {
+    const int stage = static_cast<int>(i) + 1;
+    const int64_t grown = c + int64_t{p.block_config[i]} * p.growth_rate;
+    check_param(grown <= kMaxWidth, family, "block_config[" + std::to_string(i) + "]",
+                "small enough to keep the width at most 2^24",
+                std::to_string(p.block_config[i]));
+    for (int j = 0; j < p.block_config[i]; ++j) {
+      Block b;
+      b.kind = BlockKind::kDenseLayer;
+      b.stage = stage;
+      b.w_in = static_cast<int>(c);
+      b.w_out = static_cast<int>(c + p.growth_rate);
+      b.w_b = static_cast<int>(w_b);
+      spec.blocks.push_back(b);
+      c += p.growth_rate;
+    }
+    if (i + 1 == n) break;
+    // The transition belongs to the dense block it compresses.
+    const auto kept = static_cast<int64_t>(std::floor(static_cast<double>(c) * p.compression));
+    check_param(kept >= 1, family, "compression",
+                "large enough to keep a channel of the " + std::to_string(c) +
+                    " entering transition " + std::to_string(i),
+                format_number(p.compression));
+    Block t;
+    t.kind = BlockKind::kTransition;
+    t.stage = stage;
+    t.w_in = static_cast<int>(c);
+    t.w_out = static_cast<int>(kept);
+    spec.blocks.push_back(t);
+    c = kept;
+  }
+
+  // torchvision's norm5 + ReLU before the pool and classifier.
+  Block head;
+  head.kind = BlockKind::kHead;
+  head.stage = static_cast<int>(n) + 1;
+  head.w_in = static_cast<int>(c);
+  head.w_out = spec.num_classes;
+  head.bn = true;
+  spec.blocks.push_back(head);
+  return spec;
+}
+
+DenseNetParams densenet_params_from_json(ParamReader& r) {
+  DenseNetParams p;
+  p.growth_rate = r.get_int("growth_rate", p.growth_rate);
+  p.block_config = r.get_ints("block_config", p.block_config);
+  p.bn_size = r.get_int("bn_size", p.bn_size);
+  p.compression = r.get_double("compression", p.compression);
+  p.init_features = r.get_int("init_features", p.init_features);
+  p.stem_type = r.get_string("stem_type", p.stem_type);
+  return p;
+}
+
+nlohmann::json to_json(const DenseNetParams& p) {
+  return {{"family", kFamily},
+          {"growth_rate", p.growth_rate},
+          {"block_config", p.block_config},
+          {"bn_size", p.bn_size},
+          {"compression", p.compression},
+          {"init_features", p.init_features},
+          {"stem_type", p.stem_type}};
+}
+
+}  // namespace nds

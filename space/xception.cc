@@ -1,0 +1,94 @@
+#include "space/classic.h"
+
+namespace nds {
+namespace {
+
+// Every conv of Xception is bias-free and followed by BN (Chollet 2017, Sec. 3).
+Block entry_conv(int w_in, int w_out, int stride) {
+  Block b;
+  b.kind = BlockKind::kConv;
+  b.stage = 0;
+  b.w_in = w_in;
+  b.w_out = w_out;
+  b.kernel = 3;
+  b.stride = stride;
+  b.padding = 0;  // Keras 'valid': 299 -> 149 -> 147
+  b.bn = true;
+  b.bias = false;
+  b.act = Activation::kRelu;
+  return b;
+}
+
+// A residual module: `repeats` separable 3x3 convs (each BN'd, ReLU between),
+// a 3x3/2 max pool when strided, and a 1x1 projection shortcut when the shape
+// changes (see lower_xception in space/layers.cc).
+Block xception_module(int stage, int w_in, int w_out, int repeats, int stride,
+                      bool relu_first = true, bool grow_first = true) {
+  Block b;
+  b.kind = BlockKind::kXception;
+  b.stage = stage;
+  b.w_in = w_in;
+  b.w_out = w_out;
+  b.repeats = repeats;
+  b.stride = stride;
+  b.relu_first = relu_first;
+  b.grow_first = grow_first;
+  return b;
+}
+
+Block separable(int stage, int w_in, int w_out) {
+  Block b;
+  b.kind = BlockKind::kSeparable;
+  b.stage = stage;
+  b.w_in = w_in;
+  b.w_out = w_out;
+  b.kernel = 3;
+  b.stride = 1;
+  b.bn = true;
+  b.act = Activation::kRelu;
+  return b;
+}
+
+}  // namespace
+
+NetSpec xception(const ExpandOptions& options) {
+  NetSpec spec;
+  spec.family = "xception";
+  spec.in_channels = or_default(options.in_channels, 3);
+  spec.num_classes = or_default(options.num_classes, 1000);
+  spec.resolution = 299;
+
+  // Stage 0: the two plain convs that open the entry flow.
+  spec.blocks.push_back(entry_conv(spec.in_channels, 32, 2));
+  spec.blocks.push_back(entry_conv(32, 64, 1));
+
+  // Stage 1, entry flow: three strided modules, 147 -> 74 -> 37 -> 19 at 299.
+  // The first follows a ReLU'd conv, so it does not start with another ReLU.
+  spec.blocks.push_back(xception_module(1, 64, 128, 2, 2, /*relu_first=*/false));
+  spec.blocks.push_back(xception_module(1, 128, 256, 2, 2));
+  spec.blocks.push_back(xception_module(1, 256, 728, 2, 2));
+
+  // Stage 2, middle flow: eight identity-shortcut modules of three convs.
+  constexpr int kMiddleRepeats = 8;
+  for (int i = 0; i < kMiddleRepeats; ++i)
+    spec.blocks.push_back(xception_module(2, 728, 728, 3, 1));
+
+  // Stage 3, exit flow: a strided module that widens only on its last conv,
+  // then two separable convs with ReLU after BN (19 -> 10 at 299).
+  spec.blocks.push_back(
+      xception_module(3, 728, 1024, 2, 2, /*relu_first=*/true, /*grow_first=*/false));
+  spec.blocks.push_back(separable(3, 1024, 1536));
+  spec.blocks.push_back(separable(3, 1536, 2048));
+
+  // Head: global average pool and the classifier; no BN, no dropout (Keras).
+  Block head;
+  head.kind = BlockKind::kHead;
+  head.stage = 4;
+  head.w_in = 2048;
+  head.w_out = spec.num_classes;
+  head.bn = false;
+  spec.blocks.push_back(head);
+  return spec;
+}
+
+}  // namespace nds
