@@ -1,75 +1,31 @@
 #include "space/classic.h"
 
+#include "space/blocks.h"
+
 namespace nds {
 namespace {
 
 // AlexNet predates BN: convs and FCs carry biases and are followed by ReLU.
 Block conv(int stage, int w_in, int w_out, int kernel, int stride, int padding) {
-  Block b;
-  b.kind = BlockKind::kConv;
-  b.stage = stage;
-  b.w_in = w_in;
-  b.w_out = w_out;
-  b.kernel = kernel;
-  b.stride = stride;
-  b.padding = padding;
+  Block b = conv_block(stage, w_in, w_out, kernel, stride, padding);
   b.bn = false;
   b.bias = true;
-  b.act = Activation::kRelu;
   return b;
 }
 
 // Overlapping 3x3 stride-2 max pool, unpadded.
 Block max_pool(int stage, int channels) {
-  Block b;
-  b.kind = BlockKind::kPool;
-  b.stage = stage;
-  b.w_in = b.w_out = channels;
-  b.pool = PoolType::kMax;
-  b.kernel = 3;
-  b.stride = 2;
-  b.padding = 0;
-  return b;
-}
-
-Block dropout(int stage, int channels, double p) {
-  Block b;
-  b.kind = BlockKind::kDropout;
-  b.stage = stage;
-  b.w_in = b.w_out = channels;
-  b.dropout = p;
-  return b;
-}
-
-Block fc(int stage, int w_in, int w_out, Activation act) {
-  Block b;
-  b.kind = BlockKind::kLinear;
-  b.stage = stage;
-  b.w_in = w_in;
-  b.w_out = w_out;
-  b.bias = true;
-  b.act = act;
-  return b;
+  return pool_block(stage, channels, PoolType::kMax, 3, 2, 0);
 }
 
 }  // namespace
 
 NetSpec alexnet(const ExpandOptions& options) {
-  NetSpec spec;
-  spec.family = "alexnet";
-  spec.in_channels = or_default(options.in_channels, 3);
-  spec.num_classes = or_default(options.num_classes, 1000);
-  spec.resolution = 224;
+  NetSpec spec = make_spec("alexnet", options, 3, 1000, 224);
 
   // Each body stage ends with the pool that follows it (torchvision's
   // `features`); at 224 the sides go 55 -> 27 -> 13 -> 6.
   constexpr int kPooledSide = 6;
-  Block avgpool;
-  avgpool.kind = BlockKind::kAdaptivePool;
-  avgpool.stage = 3;
-  avgpool.w_in = avgpool.w_out = 256;
-  // The adaptive pool pins the classifier input to 6x6 at any resolution.
-  avgpool.out_size = kPooledSide;
   constexpr int kFlat = 256 * kPooledSide * kPooledSide;  // 9216
 
   spec.blocks = {
@@ -81,12 +37,13 @@ NetSpec alexnet(const ExpandOptions& options) {
       conv(2, 384, 256, 3, 1, 1),
       conv(2, 256, 256, 3, 1, 1),
       max_pool(2, 256),
-      avgpool,
-      dropout(3, 256, 0.5),
-      fc(3, kFlat, 4096, Activation::kRelu),
-      dropout(3, 4096, 0.5),
-      fc(3, 4096, 4096, Activation::kRelu),
-      fc(3, 4096, spec.num_classes, Activation::kNone),
+      // The adaptive pool pins the classifier input to 6x6 at any resolution.
+      adaptive_pool_block(3, 256, kPooledSide),
+      dropout_block(3, 256, 0.5),
+      linear_block(3, kFlat, 4096, Activation::kRelu),
+      dropout_block(3, 4096, 0.5),
+      linear_block(3, 4096, 4096, Activation::kRelu),
+      linear_block(3, 4096, spec.num_classes, Activation::kNone),
   };
   return spec;
 }

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "space/blocks.h"
+
 namespace nds {
 namespace {
 
@@ -19,40 +21,17 @@ BlockKind block_kind(const std::string& block_type) {
                               "' (vanilla_block, res_basic_block, res_bottleneck_block)");
 }
 
-std::string list_text(const std::vector<int>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
 }  // namespace
 
 void append_stem(std::vector<Block>& blocks, const std::string& stem_type, int w_in, int w_out,
                  const std::string& family) {
-  Block conv;
-  conv.kind = BlockKind::kConv;
-  conv.stage = 0;
-  conv.w_in = w_in;
-  conv.w_out = w_out;
   if (stem_type == "simple_stem_in") {
-    conv.kernel = 3;
-    conv.stride = 2;
-    blocks.push_back(conv);
+    blocks.push_back(conv_block(0, w_in, w_out, 3, 2));
   } else if (stem_type == "res_stem_cifar") {
-    conv.kernel = 3;
-    conv.stride = 1;
-    blocks.push_back(conv);
+    blocks.push_back(conv_block(0, w_in, w_out, 3, 1));
   } else if (stem_type == "res_stem_in") {
-    conv.kernel = 7;
-    conv.stride = 2;
-    blocks.push_back(conv);
-    Block pool;
-    pool.kind = BlockKind::kPool;
-    pool.stage = 0;
-    pool.w_in = pool.w_out = w_out;
-    pool.kernel = 3;
-    pool.stride = 2;
-    blocks.push_back(pool);
+    blocks.push_back(conv_block(0, w_in, w_out, 7, 2));
+    blocks.push_back(pool_block(0, w_out, PoolType::kMax, 3, 2, /*padding=*/-1));
   } else {
     throw std::invalid_argument(family + ": unknown stem_type '" + stem_type +
                                 "' (simple_stem_in, res_stem_in, res_stem_cifar)");
@@ -77,27 +56,33 @@ void adjust_block_compatibility(std::vector<int>& ws, const std::vector<double>&
 NetSpec expand_anynet(const AnyNetParams& p, const ExpandOptions& options) {
   const std::string family = kFamily;
   const size_t n = p.depths.size();
-  check_param(n >= 1, family, "depths", "a non-empty list", list_text(p.depths));
-  check_param(p.widths.size() == n, family, "widths", std::to_string(n) + " values like depths",
-              list_text(p.widths));
-  check_param(p.strides.size() == n, family, "strides", std::to_string(n) + " values like depths",
-              list_text(p.strides));
-  check_param(p.stem_w >= 1, family, "stem_w", ">= 1", std::to_string(p.stem_w));
-  check_param(p.head_w >= 0, family, "head_w", ">= 0", std::to_string(p.head_w));
-  check_param(p.se_ratio >= 0 && p.se_ratio <= 1, family, "se_ratio", "in [0, 1]",
-              format_number(p.se_ratio));
+  if (!(n >= 1)) param_error(family, "depths", "a non-empty list", format_list(p.depths));
+  if (!(p.widths.size() == n))
+    param_error(family, "widths", std::to_string(n) + " values like depths", format_list(p.widths));
+  if (!(p.strides.size() == n))
+    param_error(family, "strides", std::to_string(n) + " values like depths",
+                format_list(p.strides));
+  if (!(p.stem_w >= 1)) param_error(family, "stem_w", ">= 1", std::to_string(p.stem_w));
+  if (!(p.head_w >= 0)) param_error(family, "head_w", ">= 0", std::to_string(p.head_w));
+  if (!(p.se_ratio >= 0 && p.se_ratio <= 1))
+    param_error(family, "se_ratio", "in [0, 1]", format_number(p.se_ratio));
+  const auto at = [](const char* key, size_t i) { return key + ("[" + std::to_string(i) + "]"); };
   for (size_t i = 0; i < n; ++i) {
-    const std::string at = "[" + std::to_string(i) + "]";
-    check_param(p.depths[i] >= 1, family, "depths" + at, ">= 1", std::to_string(p.depths[i]));
-    check_param(p.widths[i] >= 1, family, "widths" + at, ">= 1", std::to_string(p.widths[i]));
-    check_param(p.strides[i] >= 1, family, "strides" + at, ">= 1", std::to_string(p.strides[i]));
+    if (!(p.depths[i] >= 1))
+      param_error(family, at("depths", i), ">= 1", std::to_string(p.depths[i]));
+    if (!(p.widths[i] >= 1))
+      param_error(family, at("widths", i), ">= 1", std::to_string(p.widths[i]));
+    if (!(p.strides[i] >= 1))
+      param_error(family, at("strides", i), ">= 1", std::to_string(p.strides[i]));
   }
   const BlockKind kind = block_kind(p.block_type);
   const bool bottleneck = kind == BlockKind::kResBottleneck;
   if (!bottleneck) {
     if (!p.bottleneck_ratios.empty() || !p.group_widths.empty() || p.se_ratio > 0)
-      throw std::invalid_argument(family + ": bottleneck_ratios, group_widths and se_ratio apply to "
-                                  "res_bottleneck_block only, not " + p.block_type);
+      throw std::invalid_argument(family +
+                                  ": bottleneck_ratios, group_widths and se_ratio apply to "
+                                  "res_bottleneck_block only, not " +
+                                  p.block_type);
   }
 
   std::vector<int> ws = p.widths;
@@ -105,16 +90,16 @@ NetSpec expand_anynet(const AnyNetParams& p, const ExpandOptions& options) {
   std::vector<int> gs(n, 0);
   if (bottleneck) {
     if (!p.bottleneck_ratios.empty()) {
-      check_param(p.bottleneck_ratios.size() == n, family, "bottleneck_ratios",
-                  std::to_string(n) + " values like depths",
-                  std::to_string(p.bottleneck_ratios.size()) + " values");
+      if (!(p.bottleneck_ratios.size() == n))
+        param_error(family, "bottleneck_ratios", std::to_string(n) + " values like depths",
+                    std::to_string(p.bottleneck_ratios.size()) + " values");
       for (size_t i = 0; i < n; ++i) {
         const double b = p.bottleneck_ratios[i];
         const double bm = b > 0 ? 1.0 / b : 0;
         // pycls requires bot_mul < 1 or a whole number.
-        check_param(b > 0 && (bm < 1 || bm == std::floor(bm)), family,
-                    "bottleneck_ratios[" + std::to_string(i) + "]", "> 0 with 1/b < 1 or whole",
-                    format_number(b));
+        if (!(b > 0 && (bm < 1 || bm == std::floor(bm))))
+          param_error(family, at("bottleneck_ratios", i), "> 0 with 1/b < 1 or whole",
+                      format_number(b));
         bot_muls[i] = bm;
       }
     }
@@ -123,24 +108,21 @@ NetSpec expand_anynet(const AnyNetParams& p, const ExpandOptions& options) {
         gs[i] = std::max(1, static_cast<int>(std::nearbyint(ws[i] * bot_muls[i])));  // one group
         continue;
       }
-      check_param(p.group_widths.size() == n, family, "group_widths",
-                  std::to_string(n) + " values like depths", list_text(p.group_widths));
+      if (!(p.group_widths.size() == n))
+        param_error(family, "group_widths", std::to_string(n) + " values like depths",
+                    format_list(p.group_widths));
       const int g = p.group_widths[i];
-      const std::string at = "group_widths[" + std::to_string(i) + "]";
-      check_param(g >= 1, family, at, ">= 1", std::to_string(g));
+      if (!(g >= 1)) param_error(family, at("group_widths", i), ">= 1", std::to_string(g));
       const int limit = std::max(ws[i], static_cast<int>(ws[i] * bot_muls[i]));
-      check_param(g <= limit, family, at, "at most the stage width " + std::to_string(limit),
-                  std::to_string(g));
+      if (!(g <= limit))
+        param_error(family, at("group_widths", i),
+                    "at most the stage width " + std::to_string(limit), std::to_string(g));
       gs[i] = g;
     }
     adjust_block_compatibility(ws, bot_muls, gs);
   }
 
-  NetSpec spec;
-  spec.family = family;
-  spec.in_channels = or_default(options.in_channels, 3);
-  spec.num_classes = or_default(options.num_classes, 1000);
-  spec.resolution = p.stem_type == "res_stem_cifar" ? 32 : 224;
+  NetSpec spec = make_spec(kFamily, options, 3, 1000, p.stem_type == "res_stem_cifar" ? 32 : 224);
   int total_blocks = 0;
   for (int d : p.depths) total_blocks += d;
   spec.blocks.reserve(static_cast<size_t>(total_blocks) + 4);
@@ -151,11 +133,7 @@ NetSpec expand_anynet(const AnyNetParams& p, const ExpandOptions& options) {
     const int w = ws[i];
     const int w_b = static_cast<int>(std::nearbyint(w * bot_muls[i]));
     for (int j = 0; j < p.depths[i]; ++j) {
-      Block b;
-      b.kind = kind;
-      b.stage = static_cast<int>(i) + 1;
-      b.w_in = j == 0 ? prev_w : w;
-      b.w_out = w;
+      Block b = make_block(kind, static_cast<int>(i) + 1, j == 0 ? prev_w : w, w);
       b.stride = j == 0 ? p.strides[i] : 1;
       if (bottleneck) {
         b.w_b = w_b;
@@ -169,22 +147,10 @@ NetSpec expand_anynet(const AnyNetParams& p, const ExpandOptions& options) {
 
   const int head_stage = static_cast<int>(n) + 1;
   if (p.head_w > 0) {
-    Block conv;
-    conv.kind = BlockKind::kConv;
-    conv.stage = head_stage;
-    conv.w_in = prev_w;
-    conv.w_out = p.head_w;
-    conv.kernel = 1;
-    spec.blocks.push_back(conv);
+    spec.blocks.push_back(conv_block(head_stage, prev_w, p.head_w, 1));
     prev_w = p.head_w;
   }
-  Block head;
-  head.kind = BlockKind::kHead;
-  head.stage = head_stage;
-  head.w_in = prev_w;
-  head.w_out = spec.num_classes;
-  head.bn = false;
-  spec.blocks.push_back(head);
+  spec.blocks.push_back(head_block(head_stage, prev_w, spec.num_classes));
   return spec;
 }
 
@@ -204,11 +170,10 @@ AnyNetParams anynet_params_from_json(ParamReader& r) {
 }
 
 nlohmann::json to_json(const AnyNetParams& p) {
-  nlohmann::json j = {{"family", kFamily},         {"stem_type", p.stem_type},
-                      {"stem_w", p.stem_w},        {"block_type", p.block_type},
-                      {"depths", p.depths},        {"widths", p.widths},
-                      {"strides", p.strides},      {"se_ratio", p.se_ratio},
-                      {"head_w", p.head_w}};
+  nlohmann::json j = {
+      {"family", kFamily},          {"stem_type", p.stem_type}, {"stem_w", p.stem_w},
+      {"block_type", p.block_type}, {"depths", p.depths},       {"widths", p.widths},
+      {"strides", p.strides},       {"se_ratio", p.se_ratio},   {"head_w", p.head_w}};
   if (!p.bottleneck_ratios.empty()) j["bottleneck_ratios"] = p.bottleneck_ratios;
   if (!p.group_widths.empty()) j["group_widths"] = p.group_widths;
   return j;

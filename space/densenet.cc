@@ -6,17 +6,12 @@
 #include <vector>
 
 #include "space/anynet.h"
+#include "space/blocks.h"
 
 namespace nds {
 namespace {
 
 constexpr const char* kFamily = "densenet";
-
-std::string list_text(const std::vector<int>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
 
 }  // namespace
 
@@ -24,7 +19,7 @@ NetSpec expand_densenet(const DenseNetParams& p, const ExpandOptions& options) {
   const std::string family = kFamily;
   check_param(p.growth_rate >= 1, family, "growth_rate", ">= 1", std::to_string(p.growth_rate));
   check_param(!p.block_config.empty(), family, "block_config", "a non-empty list",
-              list_text(p.block_config));
+              format_list(p.block_config));
   for (size_t i = 0; i < p.block_config.size(); ++i)
     check_param(p.block_config[i] >= 1, family, "block_config[" + std::to_string(i) + "]", ">= 1",
                 std::to_string(p.block_config[i]));
@@ -40,11 +35,7 @@ NetSpec expand_densenet(const DenseNetParams& p, const ExpandOptions& options) {
   check_param(w_b <= kMaxWidth, family, "bn_size * growth_rate", "at most 2^24",
               std::to_string(w_b));
 
-  NetSpec spec;
-  spec.family = family;
-  spec.in_channels = or_default(options.in_channels, 3);
-  spec.num_classes = or_default(options.num_classes, 1000);
-  spec.resolution = p.stem_type == "res_stem_cifar" ? 32 : 224;
+  NetSpec spec = make_spec(kFamily, options, 3, 1000, p.stem_type == "res_stem_cifar" ? 32 : 224);
   append_stem(spec.blocks, p.stem_type, spec.in_channels, p.init_features, family);
 
   int64_t c = p.init_features;
@@ -56,11 +47,8 @@ NetSpec expand_densenet(const DenseNetParams& p, const ExpandOptions& options) {
                 "small enough to keep the width at most 2^24",
                 std::to_string(p.block_config[i]));
     for (int j = 0; j < p.block_config[i]; ++j) {
-      Block b;
-      b.kind = BlockKind::kDenseLayer;
-      b.stage = stage;
-      b.w_in = static_cast<int>(c);
-      b.w_out = static_cast<int>(c + p.growth_rate);
+      Block b = make_block(BlockKind::kDenseLayer, stage, static_cast<int>(c),
+                           static_cast<int>(c + p.growth_rate));
       b.w_b = static_cast<int>(w_b);
       spec.blocks.push_back(b);
       c += p.growth_rate;
@@ -72,23 +60,14 @@ NetSpec expand_densenet(const DenseNetParams& p, const ExpandOptions& options) {
                 "large enough to keep a channel of the " + std::to_string(c) +
                     " entering transition " + std::to_string(i),
                 format_number(p.compression));
-    Block t;
-    t.kind = BlockKind::kTransition;
-    t.stage = stage;
-    t.w_in = static_cast<int>(c);
-    t.w_out = static_cast<int>(kept);
-    spec.blocks.push_back(t);
+    spec.blocks.push_back(
+        make_block(BlockKind::kTransition, stage, static_cast<int>(c), static_cast<int>(kept)));
     c = kept;
   }
 
   // torchvision's norm5 + ReLU before the pool and classifier.
-  Block head;
-  head.kind = BlockKind::kHead;
-  head.stage = static_cast<int>(n) + 1;
-  head.w_in = static_cast<int>(c);
-  head.w_out = spec.num_classes;
-  head.bn = true;
-  spec.blocks.push_back(head);
+  spec.blocks.push_back(
+      head_block(static_cast<int>(n) + 1, static_cast<int>(c), spec.num_classes, /*bn=*/true));
   return spec;
 }
 

@@ -14,38 +14,22 @@
 namespace nds {
 namespace {
 
-// Adapters from JSON to each family's typed parameters. ParamReader::finish()
-// rejects keys a family does not know.
-NetSpec expand_anynet_json(const nlohmann::json& j, const ExpandOptions& o) {
-  ParamReader r(j, "anynet");
-  const AnyNetParams p = anynet_params_from_json(r);
+constexpr char kAnyNet[] = "anynet";
+constexpr char kRegNet[] = "regnet";
+constexpr char kResNet[] = "resnet";
+constexpr char kDenseNet[] = "densenet";
+constexpr char kVgg[] = "vgg";
+
+// Adapter from JSON to a family's typed parameters and on to its expansion.
+// ParamReader::finish() rejects keys the family does not know.
+template <const char* Family, auto FromJson, auto Expand>
+NetSpec expand_json(const nlohmann::json& j, const ExpandOptions& o) {
+  ParamReader r(j, Family);
+  const auto p = FromJson(r);
   r.finish();
-  return expand_anynet(p, o);
+  return Expand(p, o);
 }
-NetSpec expand_regnet_json(const nlohmann::json& j, const ExpandOptions& o) {
-  ParamReader r(j, "regnet");
-  const RegNetParams p = regnet_params_from_json(r);
-  r.finish();
-  return expand_regnet(p, o);
-}
-NetSpec expand_resnet_json(const nlohmann::json& j, const ExpandOptions& o) {
-  ParamReader r(j, "resnet");
-  const ResNetParams p = resnet_params_from_json(r);
-  r.finish();
-  return expand_resnet(p, o);
-}
-NetSpec expand_densenet_json(const nlohmann::json& j, const ExpandOptions& o) {
-  ParamReader r(j, "densenet");
-  const DenseNetParams p = densenet_params_from_json(r);
-  r.finish();
-  return expand_densenet(p, o);
-}
-NetSpec expand_vgg_json(const nlohmann::json& j, const ExpandOptions& o) {
-  ParamReader r(j, "vgg");
-  const VggParams p = vgg_params_from_json(r);
-  r.finish();
-  return expand_vgg(p, o);
-}
+
 // One-off networks take no parameters beyond channels and classes.
 template <NetSpec (*Build)(const ExpandOptions&)>
 NetSpec expand_fixed_json(const nlohmann::json& j, const ExpandOptions& o) {
@@ -58,16 +42,16 @@ NetSpec expand_fixed_json(const nlohmann::json& j, const ExpandOptions& o) {
 
 const std::vector<FamilyInfo>& families() {
   static const std::vector<FamilyInfo> table = {
-      {"anynet", "AnyNet: stem, stages of vanilla/basic/bottleneck blocks, head (pycls)",
-       expand_anynet_json},
-      {"regnet", "RegNet: quantized linear widths from (depth, w_0, w_a, w_m, g, b, se)",
-       expand_regnet_json},
-      {"resnet", "ResNet / ResNeXt: depth, cardinality, width per group (torchvision)",
-       expand_resnet_json},
-      {"densenet", "DenseNet-BC: growth rate, block config, compression (torchvision)",
-       expand_densenet_json},
-      {"vgg", "VGG: stages of 3x3 convs, optional BN, FC classifier (torchvision)",
-       expand_vgg_json},
+      {kAnyNet, "AnyNet: stem, stages of vanilla/basic/bottleneck blocks, head (pycls)",
+       expand_json<kAnyNet, anynet_params_from_json, expand_anynet>},
+      {kRegNet, "RegNet: quantized linear widths from (depth, w_0, w_a, w_m, g, b, se)",
+       expand_json<kRegNet, regnet_params_from_json, expand_regnet>},
+      {kResNet, "ResNet / ResNeXt: depth, cardinality, width per group (torchvision)",
+       expand_json<kResNet, resnet_params_from_json, expand_resnet>},
+      {kDenseNet, "DenseNet-BC: growth rate, block config, compression (torchvision)",
+       expand_json<kDenseNet, densenet_params_from_json, expand_densenet>},
+      {kVgg, "VGG: stages of 3x3 convs, optional BN, FC classifier (torchvision)",
+       expand_json<kVgg, vgg_params_from_json, expand_vgg>},
       {"lenet5", "LeNet-5 (1998), fixed", expand_fixed_json<lenet5>},
       {"alexnet", "AlexNet, torchvision's single-tower variant, fixed", expand_fixed_json<alexnet>},
       {"googlenet", "GoogLeNet (2014 paper), fixed", expand_fixed_json<googlenet>},

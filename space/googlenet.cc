@@ -3,47 +3,29 @@
 #include <array>
 #include <vector>
 
+#include "space/blocks.h"
+
 namespace nds {
 namespace {
 
 // The 2014 network has no BN: every conv carries a bias and a ReLU.
 Block conv(int stage, int w_in, int w_out, int kernel, int stride) {
-  Block b;
-  b.kind = BlockKind::kConv;
-  b.stage = stage;
-  b.w_in = w_in;
-  b.w_out = w_out;
-  b.kernel = kernel;
-  b.stride = stride;
-  b.padding = kernel / 2;
+  Block b = conv_block(stage, w_in, w_out, kernel, stride, kernel / 2);
   b.bn = false;
   b.bias = true;
-  b.act = Activation::kRelu;
   return b;
 }
 
 // 3x3 stride-2 max pool, unpadded with ceil mode (Caffe's rounding), which is
 // what takes 112 -> 56 -> 28 -> 14 -> 7.
 Block max_pool(int stage, int channels) {
-  Block b;
-  b.kind = BlockKind::kPool;
-  b.stage = stage;
-  b.w_in = b.w_out = channels;
-  b.pool = PoolType::kMax;
-  b.kernel = 3;
-  b.stride = 2;
-  b.padding = 0;
-  b.ceil_mode = true;
-  return b;
+  return pool_block(stage, channels, PoolType::kMax, 3, 2, 0, /*ceil_mode=*/true);
 }
 
 // Local response normalization with the paper's (Caffe's) constants, which
 // are also Block's defaults.
 Block lrn(int stage, int channels) {
-  Block b;
-  b.kind = BlockKind::kLrn;
-  b.stage = stage;
-  b.w_in = b.w_out = channels;
+  Block b = make_block(BlockKind::kLrn, stage, channels, channels);
   b.lrn_size = 5;
   b.lrn_alpha = 1e-4;
   b.lrn_beta = 0.75;
@@ -59,11 +41,7 @@ int inception_width(const Row& n) {
 }
 
 Block inception(int stage, int w_in, const Row& n) {
-  Block b;
-  b.kind = BlockKind::kInception;
-  b.stage = stage;
-  b.w_in = w_in;
-  b.w_out = inception_width(n);
+  Block b = make_block(BlockKind::kInception, stage, w_in, inception_width(n));
   b.branch = n;
   b.bn = false;
   b.bias = true;
@@ -73,11 +51,7 @@ Block inception(int stage, int w_in, const Row& n) {
 }  // namespace
 
 NetSpec googlenet(const ExpandOptions& options) {
-  NetSpec spec;
-  spec.family = "googlenet";
-  spec.in_channels = or_default(options.in_channels, 3);
-  spec.num_classes = or_default(options.num_classes, 1000);
-  spec.resolution = 224;
+  NetSpec spec = make_spec("googlenet", options, 3, 1000, 224);
 
   // Stem (stage 0): 7x7/2 conv, pool, LRN, 1x1 and 3x3 convs, LRN, pool.
   spec.blocks = {
@@ -113,14 +87,8 @@ NetSpec googlenet(const ExpandOptions& options) {
 
   // Head: global average pool (the paper's 7x7 average pool at 224), 40%
   // dropout, linear classifier. No auxiliary classifiers: they only train.
-  Block head;
-  head.kind = BlockKind::kHead;
-  head.stage = static_cast<int>(stages.size()) + 1;
-  head.w_in = w;
-  head.w_out = spec.num_classes;
-  head.bn = false;
-  head.dropout = 0.4;
-  spec.blocks.push_back(head);
+  spec.blocks.push_back(head_block(static_cast<int>(stages.size()) + 1, w, spec.num_classes,
+                                   /*bn=*/false, /*dropout=*/0.4));
   return spec;
 }
 

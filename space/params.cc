@@ -112,9 +112,9 @@ void ParamReader::finish() const {
   }
 }
 
-void check_param(bool ok, const std::string& family, const std::string& what,
-                 const std::string& rule, const std::string& value) {
-  if (!ok) throw std::invalid_argument(family + ": " + what + " must be " + rule + ", got " + value);
+void param_error(const std::string& family, const std::string& what, const std::string& rule,
+                 const std::string& value) {
+  throw std::invalid_argument(family + ": " + what + " must be " + rule + ", got " + value);
 }
 
 std::string format_number(double v) {
@@ -124,6 +124,12 @@ std::string format_number(double v) {
     if (std::strtod(buf, nullptr) == v) break;
   }
   return buf;
+}
+
+std::string format_list(const std::vector<int>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
 }
 
 }  // namespace nds

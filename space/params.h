@@ -15,6 +15,8 @@ namespace nds {
 class ParamReader {
  public:
   ParamReader(const nlohmann::json& params, std::string family);
+  // The reader keeps a reference to `params`, so a temporary would dangle.
+  ParamReader(nlohmann::json&&, std::string) = delete;
 
   bool has(const char* key) const;
   int get_int(const char* key, int fallback);
@@ -41,11 +43,18 @@ class ParamReader {
   std::vector<std::string> used_;
 };
 
-// Throws std::invalid_argument("<family>: <what> must be <rule>, got <value>")
-// unless ok.
-void check_param(bool ok, const std::string& family, const std::string& what,
-                 const std::string& rule, const std::string& value);
+// Throws std::invalid_argument("<family>: <what> must be <rule>, got <value>").
+[[noreturn]] void param_error(const std::string& family, const std::string& what,
+                              const std::string& rule, const std::string& value);
 
-std::string format_number(double v);  // shortest round-trip text, "36.44", "8"
+// param_error unless ok. Its arguments are built even when ok, so hot paths
+// (expanding sampled RegNets) write `if (!ok) param_error(...)` instead.
+inline void check_param(bool ok, const std::string& family, const std::string& what,
+                        const std::string& rule, const std::string& value) {
+  if (!ok) param_error(family, what, rule, value);
+}
+
+std::string format_number(double v);                 // shortest round-trip text, "36.44", "8"
+std::string format_list(const std::vector<int>& v);  // "[1, 2, 3]", for check_param values
 
 }  // namespace nds

@@ -14,12 +14,12 @@ constexpr const char* kFamily = "regnet";
 
 RegNetWidths generate_regnet(double w_a, int w_0, double w_m, int depth, int quantum) {
   const std::string f = kFamily;
-  check_param(depth >= 1, f, "depth", ">= 1", std::to_string(depth));
-  check_param(quantum >= 1, f, "quantum", ">= 1", std::to_string(quantum));
-  check_param(w_0 > 0 && w_0 % quantum == 0, f, "w_0",
-              "a positive multiple of " + std::to_string(quantum), std::to_string(w_0));
-  check_param(std::isfinite(w_a) && w_a >= 0, f, "w_a", ">= 0", format_number(w_a));
-  check_param(std::isfinite(w_m) && w_m > 1, f, "w_m", "> 1", format_number(w_m));
+  if (!(depth >= 1)) param_error(f, "depth", ">= 1", std::to_string(depth));
+  if (!(quantum >= 1)) param_error(f, "quantum", ">= 1", std::to_string(quantum));
+  if (!(w_0 > 0 && w_0 % quantum == 0))
+    param_error(f, "w_0", "a positive multiple of " + std::to_string(quantum), std::to_string(w_0));
+  if (!(std::isfinite(w_a) && w_a >= 0)) param_error(f, "w_a", ">= 0", format_number(w_a));
+  if (!(std::isfinite(w_m) && w_m > 1)) param_error(f, "w_m", "> 1", format_number(w_m));
 
   RegNetWidths out;
   out.block_widths.resize(static_cast<size_t>(depth));
@@ -53,16 +53,16 @@ RegNetWidths generate_regnet(double w_a, int w_0, double w_m, int depth, int qua
 
 AnyNetParams regnet_to_anynet(const RegNetParams& p) {
   const std::string f = kFamily;
-  check_param(p.group_width >= 1, f, "group_width", ">= 1", std::to_string(p.group_width));
-  check_param(p.bottleneck_ratio > 0, f, "bottleneck_ratio", "> 0",
-              format_number(p.bottleneck_ratio));
-  check_param(p.stride >= 1, f, "stride", ">= 1", std::to_string(p.stride));
+  if (!(p.group_width >= 1)) param_error(f, "group_width", ">= 1", std::to_string(p.group_width));
+  if (!(p.bottleneck_ratio > 0))
+    param_error(f, "bottleneck_ratio", "> 0", format_number(p.bottleneck_ratio));
+  if (!(p.stride >= 1)) param_error(f, "stride", ">= 1", std::to_string(p.stride));
   const RegNetWidths g = generate_regnet(p.w_a, p.w_0, p.w_m, p.depth, p.quantum);
   const int widest = *std::max_element(g.widths.begin(), g.widths.end());
   // Narrower stages clamp g to their width (pycls); a g wider than every stage is an error.
-  check_param(p.group_width <= widest, f, "group_width",
-              "at most the widest stage's width " + std::to_string(widest),
-              std::to_string(p.group_width));
+  if (!(p.group_width <= widest))
+    param_error(f, "group_width", "at most the widest stage's width " + std::to_string(widest),
+                std::to_string(p.group_width));
   AnyNetParams a;
   a.stem_type = p.stem_type;
   a.stem_w = p.stem_w;
@@ -105,13 +105,19 @@ RegNetParams regnet_params_from_json(ParamReader& r) {
 }
 
 nlohmann::json to_json(const RegNetParams& p) {
-  return {{"family", kFamily},       {"depth", p.depth},
-          {"w_0", p.w_0},            {"w_a", p.w_a},
-          {"w_m", p.w_m},            {"group_width", p.group_width},
+  return {{"family", kFamily},
+          {"depth", p.depth},
+          {"w_0", p.w_0},
+          {"w_a", p.w_a},
+          {"w_m", p.w_m},
+          {"group_width", p.group_width},
           {"bottleneck_ratio", p.bottleneck_ratio},
-          {"se_ratio", p.se_ratio},  {"stride", p.stride},
-          {"stem_type", p.stem_type}, {"stem_w", p.stem_w},
-          {"head_w", p.head_w},      {"quantum", p.quantum}};
+          {"se_ratio", p.se_ratio},
+          {"stride", p.stride},
+          {"stem_type", p.stem_type},
+          {"stem_w", p.stem_w},
+          {"head_w", p.head_w},
+          {"quantum", p.quantum}};
 }
 
 }  // namespace nds

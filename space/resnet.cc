@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "space/anynet.h"
+#include "space/blocks.h"
 
 namespace nds {
 namespace {
@@ -61,11 +62,7 @@ NetSpec expand_resnet(const ResNetParams& p, const ExpandOptions& options) {
     }
   }
 
-  NetSpec spec;
-  spec.family = family;
-  spec.in_channels = or_default(options.in_channels, 3);
-  spec.num_classes = or_default(options.num_classes, 1000);
-  spec.resolution = p.stem_type == "res_stem_cifar" ? 32 : 224;
+  NetSpec spec = make_spec(kFamily, options, 3, 1000, p.stem_type == "res_stem_cifar" ? 32 : 224);
   append_stem(spec.blocks, p.stem_type, spec.in_channels, kStemWidth, family);
 
   const int expansion = bottleneck ? 4 : 1;
@@ -73,11 +70,8 @@ NetSpec expand_resnet(const ResNetParams& p, const ExpandOptions& options) {
   for (int i = 0; i < kNumStages; ++i) {
     const int w = (kStemWidth << i) * expansion;
     for (int j = 0; j < depths[static_cast<size_t>(i)]; ++j) {
-      Block b;
-      b.kind = bottleneck ? BlockKind::kResBottleneck : BlockKind::kResBasic;
-      b.stage = i + 1;
-      b.w_in = j == 0 ? prev_w : w;
-      b.w_out = w;
+      Block b = make_block(bottleneck ? BlockKind::kResBottleneck : BlockKind::kResBasic, i + 1,
+                           j == 0 ? prev_w : w, w);
       // torchvision's layer1 keeps the stem's resolution; later stages halve it.
       b.stride = (j == 0 && i > 0) ? 2 : 1;
       if (bottleneck) {
@@ -90,13 +84,7 @@ NetSpec expand_resnet(const ResNetParams& p, const ExpandOptions& options) {
     prev_w = w;
   }
 
-  Block head;
-  head.kind = BlockKind::kHead;
-  head.stage = kNumStages + 1;
-  head.w_in = prev_w;
-  head.w_out = spec.num_classes;
-  head.bn = false;
-  spec.blocks.push_back(head);
+  spec.blocks.push_back(head_block(kNumStages + 1, prev_w, spec.num_classes));
   return spec;
 }
 

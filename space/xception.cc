@@ -1,22 +1,14 @@
 #include "space/classic.h"
 
+#include "space/blocks.h"
+
 namespace nds {
 namespace {
 
-// Every conv of Xception is bias-free and followed by BN (Chollet 2017, Sec. 3).
+// Every conv of Xception is bias-free and followed by BN (Chollet 2017, Sec. 3),
+// as conv_block's defaults; the entry convs are unpadded, Keras 'valid': 299 -> 149 -> 147.
 Block entry_conv(int w_in, int w_out, int stride) {
-  Block b;
-  b.kind = BlockKind::kConv;
-  b.stage = 0;
-  b.w_in = w_in;
-  b.w_out = w_out;
-  b.kernel = 3;
-  b.stride = stride;
-  b.padding = 0;  // Keras 'valid': 299 -> 149 -> 147
-  b.bn = true;
-  b.bias = false;
-  b.act = Activation::kRelu;
-  return b;
+  return conv_block(0, w_in, w_out, 3, stride, /*padding=*/0);
 }
 
 // A residual module: `repeats` separable 3x3 convs (each BN'd, ReLU between),
@@ -24,11 +16,7 @@ Block entry_conv(int w_in, int w_out, int stride) {
 // changes (see lower_xception in space/layers.cc).
 Block xception_module(int stage, int w_in, int w_out, int repeats, int stride,
                       bool relu_first = true, bool grow_first = true) {
-  Block b;
-  b.kind = BlockKind::kXception;
-  b.stage = stage;
-  b.w_in = w_in;
-  b.w_out = w_out;
+  Block b = make_block(BlockKind::kXception, stage, w_in, w_out);
   b.repeats = repeats;
   b.stride = stride;
   b.relu_first = relu_first;
@@ -37,11 +25,7 @@ Block xception_module(int stage, int w_in, int w_out, int repeats, int stride,
 }
 
 Block separable(int stage, int w_in, int w_out) {
-  Block b;
-  b.kind = BlockKind::kSeparable;
-  b.stage = stage;
-  b.w_in = w_in;
-  b.w_out = w_out;
+  Block b = make_block(BlockKind::kSeparable, stage, w_in, w_out);
   b.kernel = 3;
   b.stride = 1;
   b.bn = true;
@@ -52,11 +36,7 @@ Block separable(int stage, int w_in, int w_out) {
 }  // namespace
 
 NetSpec xception(const ExpandOptions& options) {
-  NetSpec spec;
-  spec.family = "xception";
-  spec.in_channels = or_default(options.in_channels, 3);
-  spec.num_classes = or_default(options.num_classes, 1000);
-  spec.resolution = 299;
+  NetSpec spec = make_spec("xception", options, 3, 1000, 299);
 
   // Stage 0: the two plain convs that open the entry flow.
   spec.blocks.push_back(entry_conv(spec.in_channels, 32, 2));
@@ -81,13 +61,7 @@ NetSpec xception(const ExpandOptions& options) {
   spec.blocks.push_back(separable(3, 1536, 2048));
 
   // Head: global average pool and the classifier; no BN, no dropout (Keras).
-  Block head;
-  head.kind = BlockKind::kHead;
-  head.stage = 4;
-  head.w_in = 2048;
-  head.w_out = spec.num_classes;
-  head.bn = false;
-  spec.blocks.push_back(head);
+  spec.blocks.push_back(head_block(4, 2048, spec.num_classes));
   return spec;
 }
 

@@ -1,0 +1,72 @@
+#include "space/blocks.h"
+
+namespace nds {
+
+Block make_block(BlockKind kind, int stage, int w_in, int w_out) {
+  Block b;
+  b.kind = kind;
+  b.stage = stage;
+  b.w_in = w_in;
+  b.w_out = w_out;
+  return b;
+}
+
+Block conv_block(int stage, int w_in, int w_out, int kernel, int stride, int padding) {
+  Block b = make_block(BlockKind::kConv, stage, w_in, w_out);
+  b.kernel = kernel;
+  b.stride = stride;
+  b.padding = padding;
+  b.bn = true;
+  b.bias = false;
+  b.act = Activation::kRelu;
+  return b;
+}
+
+Block pool_block(int stage, int channels, PoolType type, int kernel, int stride, int padding,
+                 bool ceil_mode) {
+  Block b = make_block(BlockKind::kPool, stage, channels, channels);
+  b.pool = type;
+  b.kernel = kernel;
+  b.stride = stride;
+  b.padding = padding;
+  b.ceil_mode = ceil_mode;
+  return b;
+}
+
+Block dropout_block(int stage, int channels, double p) {
+  Block b = make_block(BlockKind::kDropout, stage, channels, channels);
+  b.dropout = p;
+  return b;
+}
+
+Block linear_block(int stage, int w_in, int w_out, Activation act) {
+  Block b = make_block(BlockKind::kLinear, stage, w_in, w_out);
+  b.bias = true;
+  b.act = act;
+  return b;
+}
+
+Block adaptive_pool_block(int stage, int channels, int out_size) {
+  Block b = make_block(BlockKind::kAdaptivePool, stage, channels, channels);
+  b.out_size = out_size;
+  return b;
+}
+
+Block head_block(int stage, int w_in, int num_classes, bool bn, double dropout) {
+  Block b = make_block(BlockKind::kHead, stage, w_in, num_classes);
+  b.bn = bn;
+  b.dropout = dropout;
+  return b;
+}
+
+NetSpec make_spec(const char* family, const ExpandOptions& options, int default_in_channels,
+                  int default_classes, int resolution) {
+  NetSpec spec;
+  spec.family = family;
+  spec.in_channels = or_default(options.in_channels, default_in_channels);
+  spec.num_classes = or_default(options.num_classes, default_classes);
+  spec.resolution = resolution;
+  return spec;
+}
+
+}  // namespace nds
