@@ -47,10 +47,10 @@ constexpr int kResolution = 224;
 struct Options {
   std::string python = "/usr/bin/python3";
   std::string script = std::string(NDS_SOURCE_DIR) + "/bench/regnet_reference.py";
-  size_t models = 10000;        // distinct parameter sets drawn for nds
-  double min_seconds = 1.0;     // nds repeats passes until at least this long
-  size_t python_models = 20000; // models the Python peer times
-  size_t check_models = 200;    // sets both sides must agree on exactly
+  size_t models = 10000;         // distinct parameter sets drawn for nds
+  double min_seconds = 1.0;      // nds repeats passes until at least this long
+  size_t python_models = 20000;  // models the Python peer times
+  size_t check_models = 200;     // sets both sides must agree on exactly
   uint64_t seed = 20200330;
 };
 
@@ -69,14 +69,22 @@ Options parse_options(int argc, char** argv) {
     if (i + 1 >= argc) usage(argv[0], 1);
     const std::string value = argv[++i];
     try {
-      if (arg == "--models") o.models = std::stoul(value);
-      else if (arg == "--min-seconds") o.min_seconds = std::stod(value);
-      else if (arg == "--python-models") o.python_models = std::stoul(value);
-      else if (arg == "--check-models") o.check_models = std::stoul(value);
-      else if (arg == "--seed") o.seed = std::stoull(value);
-      else if (arg == "--python") o.python = value;
-      else if (arg == "--python-script") o.script = value;
-      else usage(argv[0], 1);
+      if (arg == "--models")
+        o.models = std::stoul(value);
+      else if (arg == "--min-seconds")
+        o.min_seconds = std::stod(value);
+      else if (arg == "--python-models")
+        o.python_models = std::stoul(value);
+      else if (arg == "--check-models")
+        o.check_models = std::stoul(value);
+      else if (arg == "--seed")
+        o.seed = std::stoull(value);
+      else if (arg == "--python")
+        o.python = value;
+      else if (arg == "--python-script")
+        o.script = value;
+      else
+        usage(argv[0], 1);
     } catch (const std::logic_error&) {  // stoul/stod on a non-number
       usage(argv[0], 1);
     }
@@ -195,7 +203,8 @@ void require_python(const Options& o) {
   }
   const std::string probe = shell_quote(o.python) + " -c 'import numpy' >/dev/null 2>&1";
   if (std::system(probe.c_str()) != 0) {
-    std::cerr << "bench_expand: " << o.python << " cannot import numpy (apt install python3-numpy)\n";
+    std::cerr << "bench_expand: " << o.python
+              << " cannot import numpy (apt install python3-numpy)\n";
     std::exit(2);
   }
 }
@@ -209,9 +218,9 @@ nlohmann::json parse_json_line(const std::string& line, const std::string& what)
 }
 
 Timing time_python(const Options& o) {
-  const std::string out = run_command(shell_quote(o.python) + " " + shell_quote(o.script) +
-                                      " --n " + std::to_string(o.python_models) + " --seed " +
-                                      std::to_string(o.seed));
+  const std::string out =
+      run_command(shell_quote(o.python) + " " + shell_quote(o.script) + " --n " +
+                  std::to_string(o.python_models) + " --seed " + std::to_string(o.seed));
   const nlohmann::json j = parse_json_line(out, "the Python reference");
   Timing t;
   try {

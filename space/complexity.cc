@@ -33,9 +33,24 @@ class CostSink final : public LayerSink {
 
   const Complexity& total() const { return total_; }
 
+  // A block's cost depends only on the block and its input shape: when the
+  // block equals the last lowered one and sees the same input, its cost and
+  // output are that block's again. Returns false, doing nothing, otherwise.
+  bool repeat_last(int index) {
+    if (cur_.c != last_in_.c || cur_.h != last_in_.h || cur_.w != last_in_.w) return false;
+    index_ = index;
+    total_.params += last_cost_.params;
+    total_.flops += last_cost_.flops;
+    total_.acts += last_cost_.acts;
+    cur_ = last_out_;
+    if (per_block_) per_block_->push_back({last_cost_, last_out_});
+    return true;
+  }
+
   void begin_block(const Block& block, int index) override {
     index_ = index;
     at_block_start_ = total_;
+    last_in_ = cur_;
     if (block.kind == BlockKind::kLinear) {
       const int64_t features = cur_.c * cur_.h * cur_.w;
       if (block.w_in != features)
@@ -52,13 +67,11 @@ class CostSink final : public LayerSink {
     if (block.w_out != cur_.c)
       fail("block declares " + std::to_string(block.w_out) + " outputs but produces " +
            std::to_string(cur_.c));
-    if (!per_block_) return;
-    BlockCost bc;
-    bc.cost.params = total_.params - at_block_start_.params;
-    bc.cost.flops = total_.flops - at_block_start_.flops;
-    bc.cost.acts = total_.acts - at_block_start_.acts;
-    bc.out = cur_;
-    per_block_->push_back(bc);
+    last_cost_.params = total_.params - at_block_start_.params;
+    last_cost_.flops = total_.flops - at_block_start_.flops;
+    last_cost_.acts = total_.acts - at_block_start_.acts;
+    last_out_ = cur_;
+    if (per_block_) per_block_->push_back({last_cost_, last_out_});
   }
 
   void layer(const Layer& l) override {
@@ -178,6 +191,9 @@ class CostSink final : public LayerSink {
   Shape cur_;
   Complexity total_;
   Complexity at_block_start_;
+  Shape last_in_;         // the last lowered block's input shape,
+  Shape last_out_;        // its output shape
+  Complexity last_cost_;  // and its cost
   int index_ = 0;
   std::vector<Group> groups_;
 };
@@ -186,7 +202,16 @@ class CostSink final : public LayerSink {
 
 Complexity complexity(const NetSpec& spec, int resolution, std::vector<BlockCost>* per_block) {
   CostSink sink(spec, resolution, per_block);
-  lower(spec, sink);
+  // lower() written out, so that repeated blocks (most of a RegNet stage) are
+  // not lowered again.
+  for (size_t i = 0; i < spec.blocks.size(); ++i) {
+    const Block& b = spec.blocks[i];
+    const int index = static_cast<int>(i);
+    if (i > 0 && b == spec.blocks[i - 1] && sink.repeat_last(index)) continue;
+    sink.begin_block(b, index);
+    lower_block(b, sink);
+    sink.end_block(b, index);
+  }
   return sink.total();
 }
 

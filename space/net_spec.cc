@@ -72,21 +72,35 @@ enum Field : unsigned {
 
 unsigned fields_of(BlockKind kind) {
   switch (kind) {
-    case BlockKind::kConv: return kStride | kKernel | kPadding | kGroups | kBn | kBias | kAct;
-    case BlockKind::kPool: return kPoolType | kKernel | kStride | kPadding | kCeil;
-    case BlockKind::kAdaptivePool: return kOutSize;
-    case BlockKind::kLrn: return kLrnParams;
-    case BlockKind::kDropout: return kDropoutP;
-    case BlockKind::kLinear: return kBias | kAct;
-    case BlockKind::kHead: return kBn | kDropoutP;
+    case BlockKind::kConv:
+      return kStride | kKernel | kPadding | kGroups | kBn | kBias | kAct;
+    case BlockKind::kPool:
+      return kPoolType | kKernel | kStride | kPadding | kCeil;
+    case BlockKind::kAdaptivePool:
+      return kOutSize;
+    case BlockKind::kLrn:
+      return kLrnParams;
+    case BlockKind::kDropout:
+      return kDropoutP;
+    case BlockKind::kLinear:
+      return kBias | kAct;
+    case BlockKind::kHead:
+      return kBn | kDropoutP;
     case BlockKind::kVanilla:
-    case BlockKind::kResBasic: return kStride;
-    case BlockKind::kResBottleneck: return kStride | kWb | kGroups | kWse;
-    case BlockKind::kDenseLayer: return kWb;
-    case BlockKind::kTransition: return 0;
-    case BlockKind::kInception: return kBranch | kBn | kBias;
-    case BlockKind::kSeparable: return kKernel | kStride | kBn | kAct;
-    case BlockKind::kXception: return kStride | kRepeats;
+    case BlockKind::kResBasic:
+      return kStride;
+    case BlockKind::kResBottleneck:
+      return kStride | kWb | kGroups | kWse;
+    case BlockKind::kDenseLayer:
+      return kWb;
+    case BlockKind::kTransition:
+      return 0;
+    case BlockKind::kInception:
+      return kBranch | kBn | kBias;
+    case BlockKind::kSeparable:
+      return kKernel | kStride | kBn | kAct;
+    case BlockKind::kXception:
+      return kStride | kRepeats;
   }
   return 0;
 }
@@ -99,9 +113,26 @@ const char* to_string(BlockKind kind) {
   return "?";
 }
 
-const char* to_string(Activation act) { return kActivationNames[static_cast<int>(act)]; }
+const char* to_string(Activation act) {
+  return kActivationNames[static_cast<int>(act)];
+}
 
-const char* to_string(PoolType pool) { return pool == PoolType::kMax ? "max" : "avg"; }
+const char* to_string(PoolType pool) {
+  return pool == PoolType::kMax ? "max" : "avg";
+}
+
+bool operator==(const Block& a, const Block& b) {
+  // A new Block field must be compared here; the size check is a reminder.
+  static_assert(sizeof(void*) != 8 || sizeof(Block) == 136, "Block changed: update operator==");
+  return a.kind == b.kind && a.stage == b.stage && a.w_in == b.w_in && a.w_out == b.w_out &&
+         a.stride == b.stride && a.kernel == b.kernel && a.padding == b.padding &&
+         a.groups == b.groups && a.w_b == b.w_b && a.w_se == b.w_se && a.bn == b.bn &&
+         a.bias == b.bias && a.act == b.act && a.pool == b.pool && a.ceil_mode == b.ceil_mode &&
+         a.out_size == b.out_size && a.dropout == b.dropout && a.repeats == b.repeats &&
+         a.relu_first == b.relu_first && a.grow_first == b.grow_first && a.branch == b.branch &&
+         a.lrn_size == b.lrn_size && a.lrn_alpha == b.lrn_alpha && a.lrn_beta == b.lrn_beta &&
+         a.lrn_k == b.lrn_k;
+}
 
 int NetSpec::num_stages() const {
   int n = 0;
@@ -165,35 +196,60 @@ Block block_from_json(const nlohmann::json& j) {
   for (const auto& [key, value] : j.items()) {
     const auto allowed = [&](unsigned field) {
       if (!(f & field))
-        throw std::invalid_argument("key '" + key + "' does not apply to a " +
-                                    to_string(b.kind) + " block");
+        throw std::invalid_argument("key '" + key + "' does not apply to a " + to_string(b.kind) +
+                                    " block");
     };
     if (key == "kind") continue;
-    if (key == "stage") b.stage = value.get<int>();
-    else if (key == "w_in") b.w_in = value.get<int>();
-    else if (key == "w_out") b.w_out = value.get<int>();
-    else if (key == "stride") allowed(kStride), b.stride = value.get<int>();
-    else if (key == "kernel") allowed(kKernel), b.kernel = value.get<int>();
-    else if (key == "padding") allowed(kPadding), b.padding = value.get<int>();
-    else if (key == "groups") allowed(kGroups), b.groups = value.get<int>();
-    else if (key == "w_b") allowed(kWb), b.w_b = value.get<int>();
-    else if (key == "w_se") allowed(kWse), b.w_se = value.get<int>();
-    else if (key == "bn") allowed(kBn), b.bn = value.get<bool>();
-    else if (key == "bias") allowed(kBias), b.bias = value.get<bool>();
-    else if (key == "act") allowed(kAct), b.act = activation_from_string(value.get<std::string>());
-    else if (key == "pool") allowed(kPoolType), b.pool = pool_from_string(value.get<std::string>());
-    else if (key == "ceil_mode") allowed(kCeil), b.ceil_mode = value.get<bool>();
-    else if (key == "out_size") allowed(kOutSize), b.out_size = value.get<int>();
-    else if (key == "dropout") allowed(kDropoutP), b.dropout = value.get<double>();
-    else if (key == "repeats") allowed(kRepeats), b.repeats = value.get<int>();
-    else if (key == "relu_first") allowed(kRepeats), b.relu_first = value.get<bool>();
-    else if (key == "grow_first") allowed(kRepeats), b.grow_first = value.get<bool>();
-    else if (key == "branch") allowed(kBranch), b.branch = value.get<std::array<int, 6>>();
-    else if (key == "lrn_size") allowed(kLrnParams), b.lrn_size = value.get<int>();
-    else if (key == "lrn_alpha") allowed(kLrnParams), b.lrn_alpha = value.get<double>();
-    else if (key == "lrn_beta") allowed(kLrnParams), b.lrn_beta = value.get<double>();
-    else if (key == "lrn_k") allowed(kLrnParams), b.lrn_k = value.get<double>();
-    else throw std::invalid_argument("unknown block key '" + key + "'");
+    if (key == "stage")
+      b.stage = value.get<int>();
+    else if (key == "w_in")
+      b.w_in = value.get<int>();
+    else if (key == "w_out")
+      b.w_out = value.get<int>();
+    else if (key == "stride")
+      allowed(kStride), b.stride = value.get<int>();
+    else if (key == "kernel")
+      allowed(kKernel), b.kernel = value.get<int>();
+    else if (key == "padding")
+      allowed(kPadding), b.padding = value.get<int>();
+    else if (key == "groups")
+      allowed(kGroups), b.groups = value.get<int>();
+    else if (key == "w_b")
+      allowed(kWb), b.w_b = value.get<int>();
+    else if (key == "w_se")
+      allowed(kWse), b.w_se = value.get<int>();
+    else if (key == "bn")
+      allowed(kBn), b.bn = value.get<bool>();
+    else if (key == "bias")
+      allowed(kBias), b.bias = value.get<bool>();
+    else if (key == "act")
+      allowed(kAct), b.act = activation_from_string(value.get<std::string>());
+    else if (key == "pool")
+      allowed(kPoolType), b.pool = pool_from_string(value.get<std::string>());
+    else if (key == "ceil_mode")
+      allowed(kCeil), b.ceil_mode = value.get<bool>();
+    else if (key == "out_size")
+      allowed(kOutSize), b.out_size = value.get<int>();
+    else if (key == "dropout")
+      allowed(kDropoutP), b.dropout = value.get<double>();
+    else if (key == "repeats")
+      allowed(kRepeats), b.repeats = value.get<int>();
+    else if (key == "relu_first")
+      allowed(kRepeats), b.relu_first = value.get<bool>();
+    else if (key == "grow_first")
+      allowed(kRepeats), b.grow_first = value.get<bool>();
+    else if (key == "branch")
+      allowed(kBranch), b.branch = value.get<std::array<int, 6>>();
+    else if (key == "lrn_size")
+      allowed(kLrnParams), b.lrn_size = value.get<int>();
+    else if (key == "lrn_alpha")
+      allowed(kLrnParams), b.lrn_alpha = value.get<double>();
+    else if (key == "lrn_beta")
+      allowed(kLrnParams), b.lrn_beta = value.get<double>();
+    else if (key == "lrn_k")
+      allowed(kLrnParams), b.lrn_k = value.get<double>();
+    else
+      throw std::invalid_argument("unknown block key '" + key + "'");
   }
   return b;
 }
@@ -205,11 +261,16 @@ NetSpec net_spec_from_json(const nlohmann::json& j) {
   NetSpec spec;
   try {
     for (const auto& [key, value] : j.items()) {
-      if (key == "name") spec.name = value.get<std::string>();
-      else if (key == "family") spec.family = value.get<std::string>();
-      else if (key == "in_channels") spec.in_channels = value.get<int>();
-      else if (key == "num_classes") spec.num_classes = value.get<int>();
-      else if (key == "resolution") spec.resolution = value.get<int>();
+      if (key == "name")
+        spec.name = value.get<std::string>();
+      else if (key == "family")
+        spec.family = value.get<std::string>();
+      else if (key == "in_channels")
+        spec.in_channels = value.get<int>();
+      else if (key == "num_classes")
+        spec.num_classes = value.get<int>();
+      else if (key == "resolution")
+        spec.resolution = value.get<int>();
       else if (key == "blocks") {
         for (const auto& b : value) spec.blocks.push_back(block_from_json(b));
       } else {

@@ -38,6 +38,7 @@ enum class PoolType { kMax, kAvg };
 
 // One block of a network, with every size resolved. Fields a kind does not use
 // keep their defaults; the comment on each field names the kinds that read it.
+// A new field also goes into operator==, to_json and net_spec_from_json.
 struct Block {
   BlockKind kind = BlockKind::kConv;
   int stage = 0;          // stage index: 0 = stem, 1.. = body stages, then head
@@ -67,6 +68,10 @@ struct Block {
 
   int pad() const { return padding >= 0 ? padding : kernel / 2; }
 };
+
+// Field-by-field equality (complexity() reuses the cost of a repeated block).
+bool operator==(const Block& a, const Block& b);
+inline bool operator!=(const Block& a, const Block& b) { return !(a == b); }
 
 // A whole network. Input channels and class count are part of the value; the
 // input resolution is not (complexity takes it as an argument).

@@ -26,12 +26,18 @@ RegNetWidths generate_regnet(double w_a, int w_0, double w_m, int depth, int qua
   out.block_widths_cont.resize(static_cast<size_t>(depth));
   const double log_w_m = std::log(w_m);
   int max_k = 0;
+  double prev_k = -1;  // equal k gives an equal power: pow only where a stage starts
+  double prev_w = 0;
   for (int j = 0; j < depth; ++j) {
     // The float64 operations of numpy's version, in the same order; nearbyint
     // rounds half to even like np.round.
     const double u = j * w_a + w_0;
     const double k = std::nearbyint(std::log(u / w_0) / log_w_m);
-    const double w = w_0 * std::pow(w_m, k);
+    if (k != prev_k) {
+      prev_k = k;
+      prev_w = w_0 * std::pow(w_m, k);
+    }
+    const double w = prev_w;
     out.block_widths_cont[static_cast<size_t>(j)] = u;
     out.block_widths[static_cast<size_t>(j)] =
         static_cast<int>(std::nearbyint(w / quantum)) * quantum;
