@@ -59,8 +59,8 @@ Data make_data() {
     const double p = 1.5 + 0.05 * static_cast<double>(nds::analysis::uniform_index(rng, 31));
     d.flops.push_back(1e8 * std::pow(100.0, u));
     d.param.push_back(p);
-    d.errors.push_back(35 - 8 * u + 10 * (p - 2.2) * (p - 2.2) +
-                       1.5 * nds::analysis::standard_normal(rng));
+    d.errors.push_back(35 - 8 * u + 20 * (p - 2.2) * (p - 2.2) +
+                       0.5 * nds::analysis::standard_normal(rng));
   }
   return d;
 }

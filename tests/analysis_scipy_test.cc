@@ -1,0 +1,265 @@
+// analysis/ against scipy.stats (Debian python3-scipy) in the same test run:
+// EDF values, the two-sample KS statistic and its asymptotic p-value
+// (ks_2samp(method='asymp')), and the Kolmogorov distributions behind it.
+// Skipped only when /usr/bin/python3 cannot import scipy.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "analysis/edf.h"
+#include "analysis/kolmogorov.h"
+#include "analysis/ks.h"
+#include "analysis/random.h"
+
+namespace nds::analysis {
+namespace {
+
+constexpr const char* kPython = "/usr/bin/python3";
+
+// Reads the cases written by the test and prints one line per result:
+//   ks <case> <statistic> <pvalue>
+//   edf <case> <value at each probe point>
+//   limit <x> <kstwobign.sf(x)>
+//   finite <n> <d> <kstwo.sf(d, n)>
+//   smirnov <n> <d> <scipy.special.smirnov(n, d)>
+constexpr const char* kScript = R"PY(
+import sys
+import numpy as np
+from scipy import special, stats
+
+lines = open(sys.argv[1]).read().split('\n')
+i = 0
+while i < len(lines):
+    head = lines[i].split()
+    i += 1
+    if not head:
+        continue
+    if head[0] == 'case':
+        c = head[1]
+        a = np.array(lines[i].split(), dtype=float)
+        b = np.array(lines[i + 1].split(), dtype=float)
+        probes = np.array(lines[i + 2].split(), dtype=float)
+        i += 3
+        r = stats.ks_2samp(a, b, method='asymp')
+        print('ks', c, repr(float(r.statistic)), repr(float(r.pvalue)))
+        # F(e) = fraction of models with error < e
+        f = np.searchsorted(np.sort(a), probes, side='left') / len(a)
+        print('edf', c, ' '.join(repr(float(v)) for v in f))
+    elif head[0] == 'limit':
+        x = float(head[1])
+        print('limit', head[1], repr(float(stats.kstwobign.sf(x))))
+    elif head[0] == 'finite':
+        n, d = int(head[1]), float(head[2])
+        print('finite', head[1], head[2], repr(float(stats.kstwo.sf(d, n))))
+    elif head[0] == 'smirnov':
+        n, d = int(head[1]), float(head[2])
+        print('smirnov', head[1], head[2], repr(float(special.smirnov(n, d))))
+)PY";
+
+bool python_has_scipy() {
+  const std::string cmd = std::string(kPython) + " -c 'import scipy.stats' >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+std::string text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  return buf;
+}
+
+struct Case {
+  std::vector<double> a, b, probes;
+};
+
+class ScipyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!python_has_scipy()) GTEST_SKIP() << kPython << " cannot import scipy";
+    dir_ = std::filesystem::temp_directory_path() /
+           ("nds_analysis_scipy_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+
+  // Runs the script on `input`; returns its output lines, split into words.
+  std::vector<std::vector<std::string>> run(const std::string& input) {
+    const std::filesystem::path script = dir_ / "compare.py", data = dir_ / "input.txt";
+    std::ofstream(script) << kScript;
+    std::ofstream(data) << input;
+    const std::string cmd = std::string(kPython) + " " + script.string() + " " + data.string();
+    FILE* pipe = ::popen(cmd.c_str(), "r");
+    EXPECT_NE(pipe, nullptr);
+    std::string out;
+    char buf[65536];
+    size_t got = 0;
+    while (pipe != nullptr && (got = std::fread(buf, 1, sizeof(buf), pipe)) > 0)
+      out.append(buf, got);
+    const int status = pipe != nullptr ? ::pclose(pipe) : -1;
+    EXPECT_EQ(status, 0) << "python failed:\n" << out;
+    std::vector<std::vector<std::string>> lines;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream words(line);
+      std::vector<std::string> w;
+      for (std::string s; words >> s;) w.push_back(s);
+      if (!w.empty()) lines.push_back(w);
+    }
+    return lines;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(ScipyTest, EdfAndKsMatchKs2samp) {
+  // Sample sizes spanning every regime of the p-value (small and large n,
+  // small and large D), distributions from identical to far apart, and
+  // rounded samples with many ties.
+  struct Spec {
+    size_t n1, n2;
+    double shift, scale;
+    bool ties;
+  };
+  const std::vector<Spec> specs = {{5, 7, 0.0, 1, false},          {8, 13, 0.5, 1, false},
+                                   {50, 80, 0.0, 1, false},        {50, 80, 0.4, 1, false},
+                                   {137, 211, 0.1, 1.3, false},    {300, 300, 0.0, 1, true},
+                                   {300, 310, 0.2, 1, true},       {120, 100, 3.0, 1, false},
+                                   {1000, 1500, 0.05, 1, false},   {1000, 1500, 0.3, 1, false},
+                                   {2500, 4000, 0.0, 1, false},    {2500, 4000, 1.0, 1, true},
+                                   {20000, 30000, 0.0, 1, false},  {20000, 30000, 0.03, 1, false},
+                                   {60000, 60000, 0.008, 1, false}};
+  std::mt19937_64 rng(2024);
+  std::vector<Case> cases;
+  std::ostringstream input;
+  for (size_t c = 0; c < specs.size(); ++c) {
+    const Spec& s = specs[c];
+    Case k;
+    const auto draw = [&](double mean, double sd) {
+      const double v = mean + sd * standard_normal(rng);
+      return s.ties ? std::round(v * 10) / 10 : v;
+    };
+    for (size_t i = 0; i < s.n1; ++i) k.a.push_back(draw(0, 1));
+    for (size_t i = 0; i < s.n2; ++i) k.b.push_back(draw(s.shift, s.scale));
+    // Probe the EDF at sample values (the jumps) and between them.
+    for (size_t i = 0; i < std::min<size_t>(s.n1, 500); ++i) {
+      k.probes.push_back(k.a[i]);
+      k.probes.push_back(k.a[i] + 0.01);
+    }
+    k.probes.push_back(-100);
+    k.probes.push_back(100);
+    input << "case " << c << "\n";
+    for (const auto* v : {&k.a, &k.b, &k.probes}) {
+      for (double x : *v) input << text(x) << ' ';
+      input << "\n";
+    }
+    cases.push_back(std::move(k));
+  }
+  const auto lines = run(input.str());
+  size_t ks_seen = 0, edf_seen = 0;
+  double worst_d = 0, worst_p = 0;
+  for (const auto& w : lines) {
+    const size_t c = std::stoul(w.at(1));
+    ASSERT_LT(c, cases.size());
+    const Case& k = cases[c];
+    if (w[0] == "ks") {
+      ++ks_seen;
+      const KsResult r = ks_2samp(k.a, k.b);
+      const double d = std::stod(w.at(2)), p = std::stod(w.at(3));
+      EXPECT_NEAR(r.statistic, d, 1e-9) << "case " << c;
+      EXPECT_NEAR(r.p_value, p, 1e-6) << "case " << c << " D=" << d;
+      worst_d = std::max(worst_d, std::fabs(r.statistic - d));
+      worst_p = std::max(worst_p, std::fabs(r.p_value - p));
+      std::printf("case %2zu: n1=%zu n2=%zu D=%.6f p=%.6g (scipy %.6g)\n", c, k.a.size(),
+                  k.b.size(), d, r.p_value, p);
+    } else if (w[0] == "edf") {
+      ++edf_seen;
+      const Edf edf(k.a);
+      ASSERT_EQ(w.size() - 2, k.probes.size());
+      for (size_t i = 0; i < k.probes.size(); ++i) {
+        EXPECT_NEAR(edf(k.probes[i]), std::stod(w[i + 2]), 1e-9) << "case " << c << " probe " << i;
+      }
+    }
+  }
+  EXPECT_EQ(ks_seen, cases.size());
+  EXPECT_EQ(edf_seen, cases.size());
+  std::printf("worst |diff| vs scipy: D %.3g, p-value %.3g\n", worst_d, worst_p);
+}
+
+TEST_F(ScipyTest, KolmogorovDistributionsMatch) {
+  std::ostringstream input;
+  std::vector<double> xs;
+  for (int i = 1; i <= 300; ++i) xs.push_back(0.01 * i);
+  for (double x : xs) input << "limit " << text(x) << "\n";
+  // kstwo.sf(d, n) over n and d, crossing every regime boundary of scipy's
+  // _kolmogn (n <= 140 or not, n d^2 against 0.754693, 2.2, 4, 18, 370,
+  // n d^1.5 against 1.4, d against 1/n and 1 - 1/n, d >= 0.5).
+  const std::vector<long long> ns = {1,   2,   3,   5,    10,    30,     100,
+                                     140, 141, 500, 2000, 20000, 100000, 150000};
+  int finite = 0;
+  for (long long n : ns) {
+    const double dn = static_cast<double>(n);
+    std::vector<double> ds = {0.3 / dn, 0.75 / dn, 1.5 / dn, 0.5, 0.7, 1 - 0.5 / dn};
+    // scipy's own evaluation is slow for large n: fewer points there.
+    const bool large = n >= 20000;
+    const std::vector<double> zs =
+        n > 20000 ? std::vector<double>{0.5, 1.0, 1.6}
+        : large   ? std::vector<double>{0.5, 1.0, 1.6, 3.0}
+                  : std::vector<double>{0.3, 0.6, 0.8, 1.0, 1.2, 1.5, 1.9, 2.1, 3.0, 5.0, 15.0};
+    const std::vector<double> vs =
+        large ? std::vector<double>{1.0, 1.4} : std::vector<double>{0.5, 1.0, 1.4, 2.0};
+    for (double z : zs) ds.push_back(z / std::sqrt(dn));
+    for (double v : vs) ds.push_back(std::pow(v / dn, 2.0 / 3.0));
+    for (double d : ds) {
+      if (d <= 0 || d >= 1) continue;
+      input << "finite " << n << " " << text(d) << "\n";
+      if (n <= 2000) input << "smirnov " << n << " " << text(d) << "\n";
+      ++finite;
+    }
+  }
+  const auto lines = run(input.str());
+  int limit_seen = 0, finite_seen = 0, smirnov_seen = 0;
+  double worst_limit = 0, worst_finite = 0;
+  for (const auto& w : lines) {
+    if (w[0] == "limit") {
+      ++limit_seen;
+      const double x = std::stod(w.at(1));
+      const double diff = std::fabs(kolmogorov_sf(x) - std::stod(w.at(2)));
+      worst_limit = std::max(worst_limit, diff);
+      EXPECT_LT(diff, 1e-10) << "x=" << x;
+    } else if (w[0] == "finite") {
+      ++finite_seen;
+      const long long n = std::stoll(w.at(1));
+      const double d = std::stod(w.at(2));
+      const double diff = std::fabs(kolmogorov_n_sf(n, d) - std::stod(w.at(3)));
+      worst_finite = std::max(worst_finite, diff);
+      EXPECT_LT(diff, 1e-6) << "n=" << n << " d=" << d;
+    } else if (w[0] == "smirnov") {
+      ++smirnov_seen;
+      const long long n = std::stoll(w.at(1));
+      const double d = std::stod(w.at(2));
+      EXPECT_NEAR(smirnov_sf(n, d), std::stod(w.at(3)), 1e-9) << "n=" << n << " d=" << d;
+    }
+  }
+  EXPECT_EQ(limit_seen, static_cast<int>(xs.size()));
+  EXPECT_EQ(finite_seen, finite);
+  EXPECT_GT(smirnov_seen, 0);
+  std::printf("worst |diff| vs scipy: kstwobign.sf %.3g, kstwo.sf %.3g\n", worst_limit,
+              worst_finite);
+}
+
+}  // namespace
+}  // namespace nds::analysis
