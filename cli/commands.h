@@ -22,5 +22,6 @@ struct Command {
 const std::vector<Command>& commands();
 
 int run_describe(const std::vector<std::string>& args);
+int run_sample(const std::vector<std::string>& args);
 
 }  // namespace nds::cli

@@ -1,0 +1,48 @@
+#pragma once
+// Closed-form cost of AnyNet and RegNet models, for rejecting candidates
+// quickly.
+//
+// A sweep draws hundreds of candidates per accepted model (a 360M-400M flop
+// window keeps about 1 RegNetX in 200), and expanding each into a NetSpec to
+// count it exactly would dominate. These functions compute the same params /
+// flops / acts from stage lists in a few hundred nanoseconds: a stage's
+// repeated blocks cost the same, so each stage costs first + (d - 1) * repeat.
+//
+// They are a pre-filter only. The sampler rejects a candidate on an estimate
+// only when it lies clearly outside a window (kEstimateMargin), and every
+// candidate it accepts is expanded and counted by space/complexity.h; so the
+// samples do not depend on these formulas, only the speed does. Tests hold the
+// estimates equal to the exact counts.
+
+#include <optional>
+
+#include "space/anynet.h"
+#include "space/complexity.h"
+#include "space/regnet.h"
+
+namespace nds::sampler {
+
+// Relative slack around a window within which an estimate never rejects.
+constexpr double kEstimateMargin = 0.01;
+
+// The cost expand_anynet(p, {in_channels, num_classes}) would have at
+// `resolution`, or nullopt when expand_anynet or complexity() would reject the
+// parameters (or they are outside what the formulas cover).
+std::optional<Complexity> estimate_anynet(const AnyNetParams& p, int in_channels, int num_classes,
+                                          int resolution);
+
+// generate_regnet(w_a, w_0, w_m, depth, quantum)'s stage widths, depths,
+// num_stages and total_stages (not the per-block lists), by the same float
+// operations but without a log and a pow per block: a block's stage index
+// k_j = round(log(u_j / w_0) / log(w_m)) never decreases along the blocks, so
+// each stage's end is guessed in closed form and confirmed by evaluating k_j
+// on both sides of it. The arguments must be
+// valid (generate_regnet would not throw). `out`'s storage is reused.
+void regnet_stages(double w_a, int w_0, double w_m, int depth, int quantum, RegNetWidths* out);
+
+// regnet_to_anynet(p) given the already generated widths `g` of p, without
+// generating them again; nullopt when regnet_to_anynet would throw.
+// `out` is overwritten (its vectors' storage is reused).
+bool regnet_stage_plan(const RegNetParams& p, const RegNetWidths& g, AnyNetParams* out);
+
+}  // namespace nds::sampler

@@ -1,0 +1,110 @@
+#pragma once
+// Reproducible random draws for design-space sampling.
+//
+// Everything here is a fixed formula over the 64-bit words of std::mt19937_64,
+// whose output the C++ standard pins down. The standard distributions
+// (std::uniform_int_distribution, ...) are implementation-defined, so the same
+// seed would give different models with libstdc++ and libc++; they are never
+// used. The quantized draws follow pycls's sweep/random.py: values lie on the
+// grid of multiples of q inside the closed range [low, high].
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace nds::sampler {
+
+// SplitMix64's finalizer: a bijective 64-bit mix with full avalanche.
+std::uint64_t mix64(std::uint64_t x);
+
+// The engine seed of sample `index` in a sweep seeded with `seed`. Depends on
+// nothing else, so any process can draw any index.
+std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t index);
+
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : engine_(seed) {}
+
+  std::uint64_t next() { return engine_(); }
+  // Uniform on [0, 1): the top 53 bits of one word.
+  double uniform01() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  // Uniform on [0, n), unbiased (Lemire's multiply-shift, redrawing the few
+  // words that would over-represent some outputs). n >= 1.
+  std::uint64_t uniform_index(std::uint64_t n) {
+    __extension__ using U128 = unsigned __int128;
+    U128 m = static_cast<U128>(engine_()) * n;
+    if (static_cast<std::uint64_t>(m) < n) {
+      const std::uint64_t threshold = (0 - n) % n;  // 2^64 mod n
+      while (static_cast<std::uint64_t>(m) < threshold) m = static_cast<U128>(engine_()) * n;
+    }
+    return static_cast<std::uint64_t>(m >> 64);
+  }
+  // Uniform on the closed integer range [lo, hi]; lo <= hi.
+  std::int64_t uniform_int(std::int64_t lo, std::int64_t hi) {
+    const std::uint64_t span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
+    if (span == ~std::uint64_t{0}) return static_cast<std::int64_t>(engine_());
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + uniform_index(span + 1));
+  }
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+// How a quantized number is drawn from [low, high] (pycls's rand_types).
+enum class RandType {
+  kUniform,            // every multiple of q in [low, high] equally likely
+  kLogUniform,         // density 1/x on (low - min(q, low/2), high], rounded up to q
+  kPower2,             // a power of two in [low, high], exponents equally likely
+  kPower2OrLogUniform, // power2 on [low, high]; results >= q redrawn log-uniform on [max(low,q), high]
+};
+
+const char* to_string(RandType type);
+// Throws std::invalid_argument naming `what` for an unknown name.
+RandType rand_type_from_string(const std::string& name, const std::string& what);
+
+// Throws std::invalid_argument("<what>: ...") unless (type, low, high, q)
+// describes a non-empty grid: q > 0, low <= high, low > 0 for the log and
+// power-of-two types, low and high multiples of q (uniform, log_uniform),
+// low, high and q powers of two (power2, power2_or_log_uniform) with q <= low
+// for power2. `integer` additionally requires whole low, high and q.
+void validate_range(RandType type, double low, double high, double q, bool integer,
+                    const std::string& what);
+
+// A valid (type, low, high, q) with what its draws need precomputed: a
+// sampler draws the same range millions of times.
+class QuantizedRange {
+ public:
+  QuantizedRange() = default;
+  // The range must be valid (validate_range).
+  QuantizedRange(RandType type, double low, double high, double q);
+
+  double draw(Rng& rng) const;
+
+ private:
+  RandType type_ = RandType::kUniform;
+  double low_ = 0, high_ = 0, q_ = 1;
+  int e_lo_ = 0, e_hi_ = 0;  // kPower2*: exponents of low and high
+  // The grid the value lands on: [low, high] step q, or for
+  // kPower2OrLogUniform the log-uniform redraw's [max(low, q), high] step min(high, q).
+  double grid_q_ = 1;
+  std::int64_t k_lo_ = 0, k_hi_ = 0;  // grid indices of the ends
+  double log_lo_ = 0, log_hi_ = 0;    // log-uniform: log of the open lower end and of high
+  double grid_inverse_ = 0;           // grid_value's divisor for grid_q_
+  std::vector<double> powers_;        // kPower2*: the value each exponent gives
+
+  double value(std::int64_t k, double q, double inverse) const;
+};
+
+// One draw of `type` on [low, high] with step q. The range must be valid.
+double draw(Rng& rng, RandType type, double low, double high, double q);
+
+// The multiple k * q, computed so that decimal steps give the decimal value
+// (k = 3, q = 0.1 gives 0.3, not 0.30000000000000004), as pycls's Decimal
+// arithmetic does.
+double grid_value(std::int64_t k, double q);
+
+// The index k of the multiple of q nearest to x.
+std::int64_t grid_index(double x, double q);
+
+}  // namespace nds::sampler
