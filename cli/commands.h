@@ -23,5 +23,8 @@ const std::vector<Command>& commands();
 
 int run_describe(const std::vector<std::string>& args);
 int run_sample(const std::vector<std::string>& args);
+int run_query(const std::vector<std::string>& args);
+int run_export(const std::vector<std::string>& args);
+int run_db(const std::vector<std::string>& args);
 
 }  // namespace nds::cli

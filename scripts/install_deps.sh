@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libboost-program-options-dev nlohmann-json3-dev
   libgtest-dev googletest
+  libsqlite3-dev sqlite3
   python3 python3-numpy python3-scipy
 )
 

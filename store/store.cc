@@ -1,0 +1,803 @@
+#include "store/store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <stdexcept>
+
+#include "store/schema.h"
+
+namespace nds::store {
+namespace {
+
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
+
+std::string parent_dir(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "?";
+  return buf;
+}
+
+// The common scalar parameters, so analyses can filter and index on them.
+// A list whose entries are all equal (AnyNet's shared g or b) gives its value;
+// depth is the total depth (the sum of per-stage depths when given as a list).
+std::optional<double> number(const nlohmann::json& p, const char* key) {
+  if (!p.is_object()) return std::nullopt;
+  const auto it = p.find(key);
+  if (it == p.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+std::optional<double> uniform(const nlohmann::json& p, const char* key, const char* list_key) {
+  if (auto v = number(p, key)) return v;
+  if (!p.is_object()) return std::nullopt;
+  const auto it = p.find(list_key);
+  if (it == p.end() || !it->is_array() || it->empty()) return std::nullopt;
+  std::optional<double> first;
+  for (const auto& e : *it) {
+    if (!e.is_number()) return std::nullopt;
+    const double v = e.get<double>();
+    if (first && *first != v) return std::nullopt;
+    first = v;
+  }
+  return first;
+}
+
+std::optional<double> total_depth(const nlohmann::json& p) {
+  if (auto v = number(p, "depth")) return v;
+  if (!p.is_object()) return std::nullopt;
+  const auto it = p.find("depths");
+  if (it == p.end() || !it->is_array() || it->empty()) return std::nullopt;
+  double sum = 0;
+  for (const auto& e : *it) {
+    if (!e.is_number()) return std::nullopt;
+    sum += e.get<double>();
+  }
+  return sum;
+}
+
+std::optional<int64_t> as_int(const std::optional<double>& v) {
+  if (!v) return std::nullopt;
+  return static_cast<int64_t>(std::llround(*v));
+}
+
+void bind_result(Statement& s, int first, const TrialResult& r) {
+  s.bind(first, r.top1_err)
+      .bind(first + 1, r.top5_err)
+      .bind(first + 2, r.best_top1_err)
+      .bind(first + 3, r.best_top5_err)
+      .bind(first + 4, r.train_loss)
+      .bind(first + 5, r.epochs_done)
+      .bind(first + 6, r.train_seconds)
+      .bind(first + 7, r.images_per_sec);
+}
+
+constexpr const char* kBegin = "BEGIN IMMEDIATE";
+constexpr const char* kCommit = "COMMIT";
+constexpr const char* kSavepoint = "SAVEPOINT nds_op";
+constexpr const char* kRelease = "RELEASE nds_op";
+constexpr const char* kRollbackTo = "ROLLBACK TO nds_op";
+constexpr const char* kFindSweep = "SELECT id FROM sweeps WHERE name = ?1";
+constexpr const char* kInsertSweep =
+    "INSERT INTO sweeps(name, family, space_json, recipe_json, seed, sample_size, parent_id, "
+    "created_at, nds_version, torch_version, device, world_size) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+constexpr const char* kInsertModel =
+    "INSERT INTO models(hash, family, params_json, spec_json, params, flops, acts, depth, w_0, "
+    "w_a, w_m, group_width, bottleneck_ratio) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+    "ON CONFLICT(hash) DO NOTHING";
+constexpr const char* kFindModel = "SELECT id, spec_json FROM models WHERE hash = ?1";
+constexpr const char* kInsertTrial =
+    "INSERT INTO trials(sweep_id, sample_index, attempt, model_id, seed) "
+    "VALUES (?1, ?2, 0, ?3, ?4)";
+// Claiming takes the lowest-index WAITING trial. The writer keeps the next
+// few thousand in memory (refilled by kWaiting), so a claim is one UPDATE by
+// id; the state guard makes a stale entry harmless (it is skipped).
+constexpr const char* kWaiting =
+    "SELECT id, sample_index, attempt, model_id, seed FROM trials WHERE sweep_id = ?1 "
+    "AND latest = 1 AND state = 'WAITING' ORDER BY sample_index LIMIT 4096";
+constexpr const char* kClaim =
+    "UPDATE trials SET state = 'RUNNING', rank = ?2, host = ?3, device = ?4, started_at = ?5, "
+    "heartbeat_at = ?5 WHERE id = ?1 AND state = 'WAITING' AND latest = 1";
+constexpr const char* kModelById = "SELECT hash, params_json, spec_json FROM models WHERE id = ?1";
+constexpr const char* kHeartbeat =
+    "UPDATE trials SET heartbeat_at = ?2 WHERE id = ?1 AND state = 'RUNNING'";
+constexpr const char* kEpochHeartbeat =
+    "UPDATE trials SET heartbeat_at = ?2, epochs_done = max(epochs_done, ?3) "
+    "WHERE id = ?1 AND state = 'RUNNING'";
+constexpr const char* kFinishWithResult =
+    "UPDATE trials SET state = ?2, finished_at = ?3, heartbeat_at = ?3, top1_err = ?4, "
+    "top5_err = ?5, best_top1_err = ?6, best_top5_err = ?7, train_loss = ?8, "
+    "epochs_done = max(epochs_done, ?9), train_seconds = ?10, images_per_sec = ?11, "
+    "error = ?12 WHERE id = ?1 AND state = 'RUNNING'";
+constexpr const char* kFinishBare =
+    "UPDATE trials SET state = ?2, finished_at = ?3, error = ?4 "
+    "WHERE id = ?1 AND state = 'RUNNING'";
+constexpr const char* kTrialState = "SELECT state, sweep_id FROM trials WHERE id = ?1";
+constexpr const char* kStale =
+    "SELECT id, attempt, host, rank, heartbeat_at FROM trials WHERE sweep_id = ?1 AND latest = 1 "
+    "AND state = 'RUNNING' AND (heartbeat_at IS NULL OR heartbeat_at < ?2) ORDER BY sample_index";
+constexpr const char* kRetryable =
+    "SELECT id, attempt FROM trials WHERE sweep_id = ?1 AND latest = 1 AND state = 'FAILED' "
+    "AND attempt + 1 < ?2 ORDER BY sample_index";
+constexpr const char* kMarkStale =
+    "UPDATE trials SET state = 'FAILED', finished_at = ?2, error = ?3 WHERE id = ?1";
+constexpr const char* kRetire = "UPDATE trials SET latest = 0 WHERE id = ?1";
+constexpr const char* kNextAttempt =
+    "INSERT INTO trials(sweep_id, sample_index, attempt, model_id, seed) "
+    "SELECT sweep_id, sample_index, attempt + 1, model_id, seed FROM trials WHERE id = ?1";
+constexpr const char* kCounts =
+    "SELECT state, count(*) FROM trials WHERE sweep_id = ?1 AND latest = 1 GROUP BY state";
+constexpr const char* kFinishSweep = "UPDATE sweeps SET finished_at = ?2 WHERE id = ?1";
+constexpr const char* kInsertEvent =
+    "INSERT INTO events(time, kind, sweep_id, trial_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+}  // namespace
+
+void check_sweep_name(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 128 && name[0] != '-';
+  for (char c : name) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    ok = ok && allowed;
+  }
+  if (!ok)
+    throw std::invalid_argument("bad sweep name '" + name +
+                                "': use 1..128 letters, digits, '.', '_' or '-', not starting "
+                                "with '-'");
+}
+
+// A savepoint around one compound write, so a failure half-way leaves the
+// rest of the batch intact and the write all-or-nothing.
+class Store::Op {
+ public:
+  explicit Op(Store& store) : store_(store) {
+    store_.begin_write();
+    store_.stmt(kSavepoint).run();
+    ++store_.op_depth_;
+  }
+  void done() {
+    --store_.op_depth_;
+    store_.stmt(kRelease).run();
+    finished_ = true;
+    store_.end_write();
+  }
+  ~Op() {
+    if (finished_) return;
+    --store_.op_depth_;
+    sqlite3_exec(store_.db_->handle(), kRollbackTo, nullptr, nullptr, nullptr);
+    sqlite3_exec(store_.db_->handle(), kRelease, nullptr, nullptr, nullptr);
+    store_.forget_cached_state();  // what the rolled-back write added is gone
+  }
+  Op(const Op&) = delete;
+  Op& operator=(const Op&) = delete;
+
+ private:
+  Store& store_;
+  bool finished_ = false;
+};
+
+Store::Store(const std::string& path, StoreOptions options)
+    : path_(path), options_(std::move(options)) {
+  if (path_.empty()) throw std::invalid_argument("empty database path");
+  if (!options_.clock) options_.clock = unix_now;
+  if (options_.batch_ops < 1)
+    throw std::invalid_argument("batch_ops must be >= 1, got " +
+                                std::to_string(options_.batch_ops));
+  const std::string dir = parent_dir(path_);
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0)
+    throw DatabaseFileError("cannot write database '" + path_ + "': directory '" + dir +
+                            "': " + errno_text(errno));
+  if (!S_ISDIR(st.st_mode))
+    throw DatabaseFileError("cannot write database '" + path_ + "': '" + dir +
+                            "' is not a directory");
+  if (access(dir.c_str(), W_OK) != 0)
+    throw DatabaseFileError("cannot write database '" + path_ + "': directory '" + dir +
+                            "' is not writable (" + errno_text(errno) + ")");
+  acquire_lock();
+  try {
+    open_database();
+  } catch (...) {
+    statements_.clear();
+    epoch_inserts_.clear();
+    db_.reset();
+    release_lock();
+    throw;
+  }
+}
+
+Store::~Store() {
+  try {
+    if (db_) {
+      insert_event_batched("writer_closed", std::nullopt, std::nullopt, nullptr);
+      flush();
+      if (journal_ == JournalMode::kWal) {
+        // Back to a single self-contained file while idle. Skipped (the
+        // database stays in WAL) when a reader has it open right now.
+        statements_.clear();
+        epoch_inserts_.clear();
+        db_->set_busy_timeout(0);
+        sqlite3_exec(db_->handle(), "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
+      }
+    }
+  } catch (const std::exception&) {
+    // A destructor cannot report; the open batch is lost, committed ones are safe.
+  }
+  statements_.clear();
+  epoch_inserts_.clear();
+  db_.reset();
+  release_lock();
+}
+
+void Store::acquire_lock() {
+  lock_path_ = path_ + ".lock";
+  // The previous holder may remove the file between our open() and flock();
+  // then our lock is on a stale inode: retry with the current file.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const int fd = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      throw DatabaseFileError("cannot write database '" + path_ + "': cannot create lock file '" +
+                              lock_path_ + "': " + errno_text(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      std::string holder(256, '\0');
+      const ssize_t n = pread(fd, holder.data(), holder.size(), 0);
+      holder.resize(n > 0 ? static_cast<size_t>(n) : 0);
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == '\0')) holder.pop_back();
+      ::close(fd);
+      if (err == EWOULDBLOCK)
+        throw DatabaseFileError("database '" + path_ + "' is already open for writing" +
+                                (holder.empty() ? "" : " by " + holder) + " (lock file '" +
+                                lock_path_ + "'); nds allows one writer per database");
+      throw DatabaseFileError("cannot lock '" + lock_path_ + "': " + errno_text(err));
+    }
+    struct stat held {};
+    struct stat current {};
+    if (fstat(fd, &held) == 0 && stat(lock_path_.c_str(), &current) == 0 &&
+        held.st_ino == current.st_ino && held.st_dev == current.st_dev) {
+      const std::string who = "pid " + std::to_string(getpid()) + " on host " + host_name() + "\n";
+      if (ftruncate(fd, 0) != 0 || pwrite(fd, who.data(), who.size(), 0) < 0) {
+        // The lock itself is what matters; the text only improves messages.
+      }
+      lock_fd_ = fd;
+      return;
+    }
+    ::close(fd);
+  }
+  throw StoreError("cannot acquire lock file '" + lock_path_ + "': it keeps changing");
+}
+
+void Store::release_lock() {
+  if (lock_fd_ < 0) return;
+  // Unlink while still holding the lock, so no one can lock the old inode
+  // and believe it current (acquire_lock checks the inode).
+  ::unlink(lock_path_.c_str());
+  ::close(lock_fd_);
+  lock_fd_ = -1;
+}
+
+void Store::open_database() {
+  struct stat st {};
+  const bool exists = stat(path_.c_str(), &st) == 0;
+  if (exists && !S_ISREG(st.st_mode))
+    throw DatabaseFileError("'" + path_ + "' is not a regular file");
+  if (exists && access(path_.c_str(), W_OK) != 0)
+    throw DatabaseFileError("cannot write database '" + path_ + "': " + errno_text(errno));
+  db_ = std::make_unique<Db>(path_, exists ? Db::Mode::kReadWrite : Db::Mode::kCreate,
+                             options_.busy_timeout_ms);
+  try {
+    // Validate before anything writes: a foreign file is left untouched.
+    check_schema(*db_);
+
+    std::string fs;
+    const bool network = on_network_filesystem(path_, &fs);
+    fs_name_ = network ? fs : "local";
+    journal_ = options_.journal;
+    if (journal_ == JournalMode::kAuto)
+      journal_ = network ? JournalMode::kDelete : JournalMode::kWal;
+    if (journal_ == JournalMode::kWal && network)
+      throw std::invalid_argument("journal mode wal is unsafe for '" + path_ + "' on " + fs +
+                                  " (no shared memory across hosts): use delete or auto");
+    // 8 KB pages for a new file: finished trials grow their rows and split
+    // fewer pages; writes measured ~15% faster than with 4 KB.
+    if (!exists) db_->exec("PRAGMA page_size = 8192");
+    const char* want = journal_ == JournalMode::kWal ? "wal" : "delete";
+    const std::string got =
+        db_->query_text(std::string("PRAGMA journal_mode = ") + want).value_or("?");
+    if (got != want)
+      throw StoreError("database '" + path_ + "': cannot switch the journal mode to " + want +
+                       " (it stays " + got + "; is another program using the file?)");
+    // WAL+NORMAL and rollback+FULL both keep every committed transaction
+    // across a process crash; FULL also across power loss in rollback mode.
+    db_->exec(journal_ == JournalMode::kWal ? "PRAGMA synchronous = NORMAL"
+                                            : "PRAGMA synchronous = FULL");
+    // Foreign keys stay unenforced (SQLite's default): every write here
+    // checks its trial first, and enforcement doubled the cost of an epoch
+    // row. A 40 MB WAL between checkpoints: each checkpoint fsyncs the
+    // database, and with SQLite's default (4 MB) those fsyncs halved the
+    // write rate.
+    db_->exec(
+        "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; "
+        "PRAGMA wal_autocheckpoint = 10000");
+    schema_before_ = ensure_schema(*db_, options_.nds_version);
+  } catch (...) {
+    statements_.clear();
+    db_.reset();
+    if (!exists) ::unlink(path_.c_str());  // created by this call: leave nothing behind
+    throw;
+  }
+  insert_event_batched("writer_opened", std::nullopt, std::nullopt,
+                       {{"pid", static_cast<int64_t>(getpid())},
+                        {"host", host_name()},
+                        {"nds_version", options_.nds_version},
+                        {"journal", to_string(journal_)},
+                        {"filesystem", fs_name_}});
+  flush();
+}
+
+Statement& Store::stmt(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) it = statements_.emplace(sql, db_->prepare(sql)).first;
+  it->second.reset();
+  return it->second;
+}
+
+void Store::begin_write() {
+  if (in_batch_) return;
+  stmt(kBegin).run();
+  in_batch_ = true;
+  pending_ = 0;
+  batch_started_ = now();
+}
+
+void Store::end_write() {
+  ++pending_;
+  if (op_depth_ == 0 &&
+      (pending_ >= options_.batch_ops || now() - batch_started_ >= options_.batch_seconds))
+    commit();
+}
+
+void Store::commit() {
+  if (!in_batch_) return;
+  try {
+    stmt(kCommit).run();
+  } catch (...) {
+    // In rollback-journal mode a reader that holds its lock past the busy
+    // timeout makes COMMIT fail with SQLITE_BUSY while the transaction stays
+    // open: keep the batch, so the next flush() can commit it.
+    const int code = sqlite3_extended_errcode(db_->handle()) & 0xFF;
+    if (code == SQLITE_BUSY && !sqlite3_get_autocommit(db_->handle())) throw;
+    // Otherwise the batch is lost; leave the connection usable for the next one.
+    sqlite3_exec(db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    in_batch_ = false;
+    forget_cached_state();
+    throw;
+  }
+  in_batch_ = false;
+  pending_ = 0;
+  ++batches_committed_;
+}
+
+void Store::forget_cached_state() {
+  model_ids_.clear();
+  waiting_.clear();
+}
+
+void Store::flush() {
+  if (op_depth_ == 0) commit();
+}
+
+bool Store::flush_if_due() {
+  if (!in_batch_ || op_depth_ != 0 || now() - batch_started_ < options_.batch_seconds) return false;
+  commit();
+  return true;
+}
+
+void Store::insert_event(const std::string& kind, std::optional<int64_t> sweep_id,
+                         std::optional<int64_t> trial_id, const nlohmann::json& detail) {
+  Statement& s = stmt(kInsertEvent);
+  s.bind(1, now()).bind(2, kind).bind(3, sweep_id).bind(4, trial_id);
+  if (detail.is_null())
+    s.bind_null(5);
+  else
+    s.bind(5, detail.dump());
+  s.run();
+}
+
+void Store::insert_event_batched(const std::string& kind, std::optional<int64_t> sweep_id,
+                                 std::optional<int64_t> trial_id, const nlohmann::json& detail) {
+  begin_write();
+  insert_event(kind, sweep_id, trial_id, detail);
+  end_write();
+}
+
+void Store::log_event(const std::string& kind, std::optional<int64_t> sweep_id,
+                      std::optional<int64_t> trial_id, const nlohmann::json& detail) {
+  if (kind.empty()) throw std::invalid_argument("empty event kind");
+  insert_event_batched(kind, sweep_id, trial_id, detail);
+}
+
+// ---- sweeps and models ----
+
+std::optional<int64_t> Store::find_sweep(const std::string& name) {
+  Statement& s = stmt(kFindSweep);
+  s.bind(1, name);
+  std::optional<int64_t> id;
+  if (s.step()) id = s.int64(0);
+  s.reset();
+  return id;
+}
+
+int64_t Store::model_id(const ModelRecord& m) {
+  if (m.hash.empty()) throw std::invalid_argument("model with an empty hash");
+  if (m.family.empty()) throw std::invalid_argument("model " + m.hash + " has no family");
+  const std::string spec_json = m.spec.dump();
+  const size_t spec_digest = std::hash<std::string>()(spec_json);
+  const auto clash = [&] {
+    return StoreError("database '" + path_ + "': model hash " + m.hash +
+                      " is already stored with a different spec (a hash collision, or the "
+                      "expansion of its family changed)");
+  };
+  if (const auto it = model_ids_.find(m.hash); it != model_ids_.end()) {
+    if (it->second.second != spec_digest) throw clash();
+    return it->second.first;
+  }
+  Statement& ins = stmt(kInsertModel);
+  ins.bind(1, m.hash)
+      .bind(2, m.family)
+      .bind(3, m.family_params.dump())
+      .bind(4, spec_json)
+      .bind(5, m.cost.params)
+      .bind(6, m.cost.flops)
+      .bind(7, m.cost.acts)
+      .bind(8, as_int(total_depth(m.family_params)))
+      .bind(9, number(m.family_params, "w_0"))
+      .bind(10, number(m.family_params, "w_a"))
+      .bind(11, number(m.family_params, "w_m"))
+      .bind(12, as_int(uniform(m.family_params, "group_width", "group_widths")))
+      .bind(13, uniform(m.family_params, "bottleneck_ratio", "bottleneck_ratios"));
+  ins.run();
+  int64_t id = 0;
+  if (db_->changes() == 1) {
+    id = db_->last_insert_rowid();
+  } else {
+    Statement& find = stmt(kFindModel);
+    find.bind(1, m.hash);
+    if (!find.step()) throw StoreError("database '" + path_ + "': model " + m.hash + " vanished");
+    id = find.int64(0);
+    const bool same = find.text(1) == spec_json;
+    find.reset();
+    if (!same) throw clash();
+  }
+  model_ids_.emplace(m.hash, std::make_pair(id, spec_digest));
+  return id;
+}
+
+int64_t Store::add_model(const ModelRecord& model) {
+  Op op(*this);
+  const int64_t id = model_id(model);
+  op.done();
+  return id;
+}
+
+int64_t Store::create_sweep(const SweepDef& def, const std::vector<NewTrial>& trials) {
+  check_sweep_name(def.name);
+  if (def.family.empty()) throw std::invalid_argument("sweep '" + def.name + "' has no family");
+  if (trials.empty()) throw std::invalid_argument("sweep '" + def.name + "' has no trials");
+  flush();  // the sweep is one transaction of its own
+  if (find_sweep(def.name))
+    throw std::invalid_argument("sweep '" + def.name + "' already exists in '" + path_ + "'");
+  std::optional<int64_t> parent;
+  if (!def.parent.empty()) {
+    parent = find_sweep(def.parent);
+    if (!parent)
+      throw std::invalid_argument("parent sweep '" + def.parent + "' of '" + def.name +
+                                  "' is not in '" + path_ + "'");
+  }
+  Op op(*this);
+  Statement& s = stmt(kInsertSweep);
+  s.bind(1, def.name)
+      .bind(2, def.family)
+      .bind(3, def.space.dump())
+      .bind(4, def.recipe.dump())
+      .bind(5, def.seed)
+      .bind(6, static_cast<int64_t>(trials.size()))
+      .bind(7, parent)
+      .bind(8, now())
+      .bind(9, def.build.nds_version.empty() ? options_.nds_version : def.build.nds_version)
+      .bind_text_or_null(10, def.build.torch_version)
+      .bind_text_or_null(11, def.build.device)
+      .bind(12, def.build.world_size);
+  s.run();
+  const int64_t sweep_id = db_->last_insert_rowid();
+  Statement& t = stmt(kInsertTrial);
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const int64_t model = model_id(trials[i].model);
+    t.bind(1, sweep_id).bind(2, static_cast<int64_t>(i)).bind(3, model).bind(4, trials[i].seed);
+    t.run();
+  }
+  insert_event("sweep_created", sweep_id, std::nullopt,
+               {{"name", def.name}, {"trials", trials.size()}, {"seed", def.seed}});
+  op.done();
+  flush();
+  return sweep_id;
+}
+
+void Store::finish_sweep(int64_t sweep_id) {
+  Op op(*this);
+  stmt(kFinishSweep).bind(1, sweep_id).bind(2, now()).run();
+  if (db_->changes() == 0)
+    throw std::invalid_argument("no sweep with id " + std::to_string(sweep_id));
+  const StateCounts c = counts(sweep_id);
+  insert_event("sweep_finished", sweep_id, std::nullopt,
+               {{"complete", c.complete},
+                {"failed", c.failed},
+                {"diverged", c.diverged},
+                {"waiting", c.waiting},
+                {"running", c.running}});
+  op.done();
+}
+
+StateCounts Store::counts(int64_t sweep_id) {
+  StateCounts c;
+  Statement& s = stmt(kCounts);
+  s.bind(1, sweep_id);
+  while (s.step()) c.at(parse_trial_state(s.text(0))) = s.int64(1);
+  s.reset();
+  return c;
+}
+
+// ---- trials ----
+
+std::optional<ClaimedTrial> Store::claim(int64_t sweep_id, const Worker& worker) {
+  begin_write();
+  std::deque<ClaimedTrial>& queue = waiting_[sweep_id];
+  std::optional<ClaimedTrial> c;
+  for (bool refilled = false; !c;) {
+    if (queue.empty()) {
+      if (refilled) break;  // nothing is waiting
+      Statement& w = stmt(kWaiting);
+      w.bind(1, sweep_id);
+      while (w.step()) {
+        ClaimedTrial t;
+        t.trial_id = w.int64(0);
+        t.sweep_id = sweep_id;
+        t.sample_index = w.int64(1);
+        t.attempt = w.int64(2);
+        t.model_id = w.int64(3);
+        t.seed = w.int64(4);
+        queue.push_back(std::move(t));
+      }
+      w.reset();
+      refilled = true;
+      continue;
+    }
+    ClaimedTrial next = std::move(queue.front());
+    queue.pop_front();
+    stmt(kClaim)
+        .bind(1, next.trial_id)
+        .bind(2, worker.rank)
+        .bind_text_or_null(3, worker.host)
+        .bind_text_or_null(4, worker.device)
+        .bind(5, now())
+        .run();
+    if (db_->changes() == 1) c = std::move(next);
+  }
+  if (c) {
+    Statement& m = stmt(kModelById);
+    m.bind(1, c->model_id);
+    if (m.step()) {
+      c->model_hash = m.text(0);
+      c->family_params_json = m.text(1);
+      c->spec_json = m.text(2);
+    }
+    m.reset();
+  }
+  end_write();
+  return c;
+}
+
+bool Store::heartbeat(int64_t trial_id) {
+  begin_write();
+  stmt(kHeartbeat).bind(1, trial_id).bind(2, now()).run();
+  const bool ok = db_->changes() == 1;
+  end_write();
+  return ok;
+}
+
+void Store::insert_epochs(int64_t trial_id, const std::vector<EpochMetrics>& epochs) {
+  // Several rows per statement: one VDBE run per chunk instead of per epoch
+  // (the bulk of a result's cost when it carries all its epochs).
+  constexpr size_t kChunk = 16;
+  constexpr int kColumns = 9;
+  for (size_t first = 0; first < epochs.size(); first += kChunk) {
+    const size_t rows = std::min(kChunk, epochs.size() - first);
+    auto it = epoch_inserts_.find(rows);
+    if (it == epoch_inserts_.end()) {
+      std::string sql =
+          "INSERT OR REPLACE INTO epochs(trial_id, epoch, train_loss, train_top1_err, "
+          "train_top5_err, test_top1_err, test_top5_err, lr, seconds) VALUES ";
+      for (size_t r = 0; r < rows; ++r) sql += r ? ",(?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?)";
+      it = epoch_inserts_.emplace(rows, db_->prepare(sql)).first;
+    }
+    Statement& s = it->second;
+    s.reset();
+    for (size_t r = 0; r < rows; ++r) {
+      const EpochMetrics& e = epochs[first + r];
+      const int b = static_cast<int>(r) * kColumns;
+      s.bind(b + 1, trial_id)
+          .bind(b + 2, e.epoch)
+          .bind(b + 3, e.train_loss)
+          .bind(b + 4, e.train_top1_err)
+          .bind(b + 5, e.train_top5_err)
+          .bind(b + 6, e.test_top1_err)
+          .bind(b + 7, e.test_top5_err)
+          .bind(b + 8, e.lr)
+          .bind(b + 9, e.seconds);
+    }
+    s.run();
+  }
+}
+
+// The hot paths (record_epoch, complete) run without a savepoint: a
+// savepoint copies every page the write touches into a sub-journal, which
+// doubled their cost. They are ordered instead so that a failure half-way
+// leaves a state that is legal anyway: epochs are written while the trial is
+// still RUNNING (a running trial with some epochs is normal), and the state
+// changes last, in one statement.
+bool Store::record_epoch(int64_t trial_id, const EpochMetrics& metrics) {
+  begin_write();
+  stmt(kEpochHeartbeat).bind(1, trial_id).bind(2, now()).bind(3, metrics.epoch).run();
+  const bool running = db_->changes() == 1;
+  if (running) insert_epochs(trial_id, {metrics});
+  end_write();
+  return running;
+}
+
+bool Store::finish(int64_t trial_id, TrialState state, const TrialResult* result,
+                   const std::string& error) {
+  Statement& q = stmt(kTrialState);
+  q.bind(1, trial_id);
+  if (!q.step()) {
+    q.reset();
+    throw std::invalid_argument("no trial with id " + std::to_string(trial_id) + " in '" + path_ +
+                                "'");
+  }
+  const std::string current = q.text(0);
+  const int64_t sweep_id = q.int64(1);
+  q.reset();
+  if (current != to_string(TrialState::kRunning)) {
+    insert_event_batched("late_result", sweep_id, trial_id,
+                         {{"reported", to_string(state)}, {"state", current}});
+    return false;
+  }
+  // Failures are rare: a savepoint keeps the state change and its event together.
+  std::optional<Op> op;
+  if (state == TrialState::kComplete)
+    begin_write();
+  else
+    op.emplace(*this);
+  if (result) insert_epochs(trial_id, result->epochs);
+  if (result) {
+    Statement& s = stmt(kFinishWithResult);
+    s.bind(1, trial_id).bind(2, to_string(state)).bind(3, now());
+    bind_result(s, 4, *result);
+    s.bind_text_or_null(12, error);
+    s.run();
+  } else {
+    stmt(kFinishBare)
+        .bind(1, trial_id)
+        .bind(2, to_string(state))
+        .bind(3, now())
+        .bind_text_or_null(4, error)
+        .run();
+  }
+  if (state != TrialState::kComplete)
+    insert_event(state == TrialState::kFailed ? "trial_failed" : "trial_diverged", sweep_id,
+                 trial_id, {{"error", error}});
+  if (op)
+    op->done();
+  else
+    end_write();
+  return true;
+}
+
+bool Store::complete(int64_t trial_id, const TrialResult& result) {
+  if (!std::isfinite(result.top1_err))
+    throw std::invalid_argument("trial " + std::to_string(trial_id) +
+                                ": a COMPLETE result needs a finite top1_err (use diverge())");
+  return finish(trial_id, TrialState::kComplete, &result, "");
+}
+
+bool Store::diverge(int64_t trial_id, const TrialResult& partial, const std::string& error) {
+  return finish(trial_id, TrialState::kDiverged, &partial, error);
+}
+
+bool Store::fail(int64_t trial_id, const std::string& error, const TrialResult* partial) {
+  return finish(trial_id, TrialState::kFailed, partial, error);
+}
+
+int64_t Store::requeue(int64_t trial_id, int64_t sweep_id, const std::string& reason) {
+  waiting_.erase(sweep_id);  // the new attempt may come before the queued ones
+  stmt(kRetire).bind(1, trial_id).run();
+  stmt(kNextAttempt).bind(1, trial_id).run();
+  const int64_t next = db_->last_insert_rowid();
+  insert_event("trial_requeued", sweep_id, next, {{"from_trial", trial_id}, {"reason", reason}});
+  return next;
+}
+
+int64_t Store::requeue_stale(int64_t sweep_id, double grace_seconds, int64_t max_attempts) {
+  if (!(grace_seconds >= 0))
+    throw std::invalid_argument("grace period must be >= 0 s, got " +
+                                std::to_string(grace_seconds));
+  if (max_attempts < 0)
+    throw std::invalid_argument("max attempts must be >= 0, got " + std::to_string(max_attempts));
+  Op op(*this);
+  const double t = now();
+  struct Stale {
+    int64_t id, attempt;
+    std::string error;
+  };
+  std::vector<Stale> stale;
+  Statement& s = stmt(kStale);
+  s.bind(1, sweep_id).bind(2, t - grace_seconds);
+  while (s.step()) {
+    const double last = s.real(4);
+    std::string where = s.text(2).empty() ? "" : " on host " + s.text(2);
+    if (!s.is_null(3)) where += " rank " + std::to_string(s.int64(3));
+    char age[32];
+    std::snprintf(age, sizeof age, "%.0f", std::isnan(last) ? 0.0 : t - last);
+    stale.push_back(
+        {s.int64(0), s.int64(1),
+         "no heartbeat for " + std::string(age) + " s (worker" + where + " presumed dead)"});
+  }
+  s.reset();
+  int64_t requeued = 0;
+  for (const Stale& x : stale) {
+    stmt(kMarkStale).bind(1, x.id).bind(2, t).bind(3, x.error).run();
+    if (max_attempts == 0 || x.attempt + 1 < max_attempts) {
+      requeue(x.id, sweep_id, "stale: " + x.error);
+      ++requeued;
+    } else {
+      insert_event("trial_failed", sweep_id, x.id,
+                   {{"error", x.error}, {"attempts", x.attempt + 1}});
+    }
+  }
+  op.done();
+  return requeued;
+}
+
+int64_t Store::requeue_failed(int64_t sweep_id, int64_t max_attempts) {
+  if (max_attempts < 1)
+    throw std::invalid_argument("max attempts must be >= 1, got " + std::to_string(max_attempts));
+  Op op(*this);
+  std::vector<int64_t> ids;
+  Statement& s = stmt(kRetryable);
+  s.bind(1, sweep_id).bind(2, max_attempts);
+  while (s.step()) ids.push_back(s.int64(0));
+  s.reset();
+  for (int64_t id : ids) requeue(id, sweep_id, "failed");
+  op.done();
+  return static_cast<int64_t>(ids.size());
+}
+
+}  // namespace nds::store

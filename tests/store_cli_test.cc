@@ -1,0 +1,365 @@
+// nds query, nds export and nds db as a user runs them: formats, the
+// read-only --sql guard (checked by the file's hash), and one-line exit-2
+// errors for files that cannot be used, with nothing written.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "store/db.h"
+#include "store/store.h"
+#include "tests/store_testing.h"
+
+namespace nds::store {
+namespace {
+
+using testing::fake_result;
+using testing::fake_sweep;
+using testing::fake_trials;
+using testing::ScratchDir;
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+Result nds(const std::string& args, const ScratchDir& dir) {
+  const std::string err_file =
+      dir.path() + "/../" + "nds_store_cli_stderr_" + std::to_string(getpid()) + ".txt";
+  const std::string cmd = std::string(NDS_BINARY) + " " + args + " 2>" + err_file;
+  Result r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = testing::read_bytes(err_file);
+  std::remove(err_file.c_str());
+  return r;
+}
+
+// Exit 2, one line on stderr containing `needle`, nothing on stdout.
+void expect_usage_error(const Result& r, const std::string& needle) {
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// A database with two sweeps: "base" with 20 samples (15 complete, 2 failed,
+// 1 diverged, 1 running, 1 waiting) and "refined" (waiting).
+class StoreCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.file("results.db");
+    Store s(db_, {});
+    const int64_t id = s.create_sweep(fake_sweep("base"), fake_trials(20));
+    s.create_sweep(fake_sweep("refined", "base"), fake_trials(4, 100));
+    for (int i = 0; i < 19; ++i) {
+      const auto c = s.claim(id, {i % 4, "node" + std::to_string(i % 2), "cuda"});
+      ASSERT_TRUE(c);
+      if (i < 15) {
+        TrialResult r = fake_result(static_cast<uint64_t>(i), 3);
+        r.top1_err = 30.0 + i;  // a known order for --best
+        s.complete(c->trial_id, r);
+      } else if (i < 17) {
+        s.fail(c->trial_id, "CUDA error: out of memory, \"device 0\"\nsecond line");
+      } else if (i == 17) {
+        TrialResult r = fake_result(99, 2);
+        r.top1_err = 90;  // after every completed trial when sorted by error
+        s.diverge(c->trial_id, r, "loss is nan");
+      }
+    }
+  }
+  ScratchDir dir_;
+  std::string db_;
+};
+
+TEST_F(StoreCli, SweepsInEveryFormat) {
+  Result r = nds("query --db " + db_ + " --sweeps", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("base"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("30.00"), std::string::npos) << r.out;
+
+  r = nds("query --db " + db_ + " --sweeps --format json", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["name"], "base");
+  EXPECT_EQ(j[0]["complete"], 15);
+  EXPECT_EQ(j[0]["failed"], 2);
+  EXPECT_EQ(j[0]["diverged"], 1);
+  EXPECT_EQ(j[0]["running"], 1);
+  EXPECT_EQ(j[0]["waiting"], 1);
+  EXPECT_EQ(j[0]["best_top1_err"], 30.0);
+  EXPECT_EQ(j[1]["parent"], "base");
+  EXPECT_TRUE(j[1]["best_top1_err"].is_null());
+
+  r = nds("query --db " + db_ + " --sweeps --format csv", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = lines(r.out);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].rfind("id,name,family,sample_size,", 0), 0u) << rows[0];
+}
+
+TEST_F(StoreCli, TrialsAndBest) {
+  Result r = nds("query --db " + db_ + " --best base -k 3 --format json", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(j[i]["sample_index"], i);
+    EXPECT_EQ(j[i]["top1_err"], 30.0 + i);
+    EXPECT_EQ(j[i]["state"], "COMPLETE");
+  }
+  r = nds("query --db " + db_ + " --best base", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(lines(r.out).size(), 2u + 10u) << r.out;  // header, rule, 10 rows
+
+  r = nds("query --db " + db_ + " --trials base --state failed --format json", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["error"], "CUDA error: out of memory, \"device 0\"\nsecond line");
+
+  r = nds("query --db " + db_ + " --trials base --sort error --limit 4 --format csv", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = lines(r.out);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[1].rfind("base,1,0,0,1,COMPLETE,", 0), 0u) << rows[1];
+
+  // CSV quoting (RFC 4180): a field with a comma, quotes and a newline.
+  r = nds("query --db " + db_ + " --trials base --state FAILED --format csv", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("CUDA error: out of memory, ""device 0"")"
+                       "\nsecond line\""),
+            std::string::npos)
+      << r.out;
+
+  r = nds("query --db " + db_ + " --trials base", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("DIVERGED"), std::string::npos);
+  EXPECT_NE(r.out.find("WAITING"), std::string::npos);
+}
+
+TEST_F(StoreCli, SqlReadsAndFormats) {
+  Result r = nds("query --db " + db_ +
+                     " --sql \"SELECT state, count(*) AS n FROM current_trials GROUP BY state "
+                     "ORDER BY state\" --format json",
+                 dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 5u);
+  EXPECT_EQ(j[0]["state"], "COMPLETE");
+  EXPECT_EQ(j[0]["n"], 15);
+  r = nds(
+      "query --db " + db_ + " --sql \"SELECT sweep, avg(top1_err) FROM results GROUP BY sweep\"",
+      dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("base"), std::string::npos) << r.out;
+}
+
+TEST_F(StoreCli, SqlThatWritesIsRefusedAndTheFileIsUnchanged) {
+  const uint64_t hash = testing::file_hash(db_);
+  const auto files = dir_.files();
+  // The library test (store_test) covers many more; each run here starts nds.
+  for (const char* sql :
+       {"DELETE FROM trials", "ATTACH '/tmp/x.db' AS x", "INSERT INTO meta VALUES ('k', 'v')",
+        "PRAGMA user_version = 9", "SELECT 1; DELETE FROM trials", "VACUUM INTO '/tmp/copy.db'",
+        "WITH x AS (SELECT 1) DELETE FROM trials"}) {
+    SCOPED_TRACE(sql);
+    const Result r = nds("query --db " + db_ + " --sql \"" + sql + "\"", dir_);
+    expect_usage_error(r, "--sql refused");
+  }
+  EXPECT_EQ(testing::file_hash(db_), hash);
+  EXPECT_EQ(dir_.files(), files);
+  const Result r =
+      nds("query --db " + db_ + " --sql \"SELECT count(*) FROM trials\" --format csv", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "count(*)\n24\n");
+}
+
+TEST_F(StoreCli, ExportCsvJsonlAndEpochs) {
+  Result r = nds("export --db " + db_ + " --sweep base", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("sweep,trial_id,sample_index,attempt,", 0), 0u);
+  // 20 trials + header; two error fields hold an embedded newline.
+  EXPECT_EQ(lines(r.out).size(), 21u + 2u);
+
+  r = nds("export --db " + db_ + " --sweep base --format jsonl", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = lines(r.out);
+  ASSERT_EQ(rows.size(), 20u);
+  const auto first = nlohmann::json::parse(rows[0]);
+  EXPECT_EQ(first["family_params"]["family"], "regnet");
+  ASSERT_EQ(first["epochs"].size(), 3u);
+  EXPECT_EQ(first["epochs"][2]["epoch"], 3);
+  EXPECT_EQ(nlohmann::json::parse(rows[19])["state"], "WAITING");
+
+  const std::string out = dir_.file("epochs.csv");
+  r = nds("export --db " + db_ + " --sweep base --epochs -o " + out, dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  // 15 complete trials x 3 epochs + the diverged one's 2, plus the header.
+  EXPECT_EQ(lines(testing::read_bytes(out)).size(), 15u * 3 + 2 + 1);
+
+  expect_usage_error(nds("export --db " + db_ + " --sweep nope", dir_), "no sweep 'nope'");
+  expect_usage_error(nds("export --db " + db_ + " --sweep base --format json", dir_), "--format");
+}
+
+TEST_F(StoreCli, BadOptions) {
+  expect_usage_error(nds("query --sweeps", dir_), "--db");
+  expect_usage_error(nds("query --db " + db_ + " --sweeps --best base", dir_), "exactly one");
+  expect_usage_error(nds("query --db " + db_ + " --trials base --state DONE", dir_), "DONE");
+  expect_usage_error(nds("query --db " + db_ + " --best base -k 0", dir_), "-k");
+  expect_usage_error(nds("query --db " + db_ + " --sweeps --format xml", dir_), "xml");
+  expect_usage_error(nds("query --db " + db_ + " --trials nope", dir_), "no sweep 'nope'");
+  expect_usage_error(nds("query --db " + db_ + " --sweeps --state FAILED", dir_), "--state");
+}
+
+// ---- files that cannot be used: one line, exit 2, nothing written ----
+
+TEST(StoreCliFiles, NotAnNdsDatabase) {
+  ScratchDir dir;
+  const std::string text = dir.file("x.db");
+  std::ofstream(text) << "name,error\nresnet,23.1\n";
+  const std::string sqlite = dir.file("other.db");
+  { Db(sqlite, Db::Mode::kCreate).exec("CREATE TABLE t(x)"); }
+  const uint64_t text_hash = testing::file_hash(text);
+  const uint64_t sqlite_hash = testing::file_hash(sqlite);
+  const auto files = dir.files();
+  expect_usage_error(nds("query --db " + text + " --sweeps", dir), "is not an nds database");
+  expect_usage_error(nds("db init --db " + text, dir), "is not an nds database");
+  expect_usage_error(nds("export --db " + sqlite + " --sweep a", dir), "is not an nds database");
+  expect_usage_error(nds("db init --db " + sqlite, dir), "is not an nds database");
+  EXPECT_EQ(testing::file_hash(text), text_hash);
+  EXPECT_EQ(testing::file_hash(sqlite), sqlite_hash);
+  EXPECT_EQ(dir.files(), files);
+}
+
+TEST(StoreCliFiles, NewerSchema) {
+  ScratchDir dir;
+  const std::string path = dir.file("future.db");
+  { Store s(path, {}); }
+  {
+    Db(path, Db::Mode::kReadWrite).exec("UPDATE meta SET value = '7' WHERE key = 'schema_version'");
+  }
+  const uint64_t hash = testing::file_hash(path);
+  expect_usage_error(nds("query --db " + path + " --sweeps", dir), "schema version 7");
+  expect_usage_error(nds("db init --db " + path, dir), "newer than this nds");
+  EXPECT_EQ(testing::file_hash(path), hash);
+  EXPECT_EQ(dir.files(), std::set<std::string>{"future.db"});
+}
+
+TEST(StoreCliFiles, MissingFileForARead) {
+  ScratchDir dir;
+  expect_usage_error(nds("query --db " + dir.file("none.db") + " --sweeps", dir), "none.db");
+  expect_usage_error(nds("export --db " + dir.file("none.db") + " --sweep a", dir), "none.db");
+  EXPECT_TRUE(dir.files().empty());
+}
+
+// Runs nds as the unprivileged user `nobody` (root ignores directory
+// permissions, and the test suite runs as root in CI).
+Result nds_as_nobody(const std::vector<std::string>& args, const ScratchDir& scratch) {
+  Result r;
+  const std::string out_file = scratch.path() + "/../nds_nobody_out_" + std::to_string(getpid());
+  const std::string err_file = scratch.path() + "/../nds_nobody_err_" + std::to_string(getpid());
+  const int out_fd = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const int err_fd = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(125);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(NDS_BINARY));
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(NDS_BINARY, argv.data());
+    _exit(126);
+  }
+  close(out_fd);
+  close(err_fd);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = testing::read_bytes(out_file);
+  r.err = testing::read_bytes(err_file);
+  std::remove(out_file.c_str());
+  std::remove(err_file.c_str());
+  return r;
+}
+
+TEST(StoreCliFiles, ReadOnlyDirectoryForAWrite) {
+  ScratchDir dir;
+  ASSERT_EQ(chmod(dir.path().c_str(), 0555), 0);
+  const Result r = nds_as_nobody({"db", "init", "--db", dir.file("r.db")}, dir);
+  if (r.code == 125) GTEST_SKIP() << "cannot drop root privileges to test directory permissions";
+  ASSERT_NE(r.code, 126) << "cannot run " << NDS_BINARY << " as nobody";
+  expect_usage_error(r, "is not writable");
+  EXPECT_TRUE(dir.files().empty());
+}
+
+TEST(StoreCliFiles, SecondWriterIsRefused) {
+  ScratchDir dir;
+  const std::string path = dir.file("r.db");
+  Store writer(path, {});
+  const Result r = nds("db init --db " + path, dir);
+  expect_usage_error(r, "already open for writing by pid " + std::to_string(getpid()));
+  // Reading meanwhile is fine.
+  EXPECT_EQ(nds("query --db " + path + " --sweeps", dir).code, 0);
+}
+
+TEST(StoreCliFiles, InitCheckAndRequeue) {
+  ScratchDir dir;
+  const std::string path = dir.file("r.db");
+  Result r = nds("db init --db " + path + " --journal delete", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("created"), std::string::npos) << r.out;
+  {
+    StoreOptions o;
+    double t = 1000;
+    o.clock = [&t] { return t; };
+    Store s(path, o);
+    const int64_t id = s.create_sweep(fake_sweep("a"), fake_trials(3));
+    s.claim(id, {0, "gone", ""});
+    s.fail(s.claim(id, {0, "n", ""})->trial_id, "boom");
+  }
+  r = nds("db requeue --db " + path + " --sweep a --stale-after 60 --failed --max-attempts 2", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "requeued 1 stale trial\nrequeued 1 failed trial\n");
+  r = nds("db check --db " + path, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("ok"), std::string::npos);
+  r = nds("query --db " + path + " --trials a --all-attempts --format json", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 5u);
+  expect_usage_error(nds("db requeue --db " + path + " --sweep a", dir), "--stale-after");
+  expect_usage_error(nds("db init --db " + path + " --journal fast", dir), "fast");
+  expect_usage_error(nds("db frobnicate --db " + path, dir), "frobnicate");
+}
+
+}  // namespace
+}  // namespace nds::store
