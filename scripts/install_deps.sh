@@ -8,6 +8,8 @@ PACKAGES=(
   libboost-program-options-dev nlohmann-json3-dev
   libgtest-dev googletest
   libsqlite3-dev sqlite3
+  libtorch-dev zlib1g-dev dataset-fashion-mnist
+  python3-torch
   python3 python3-numpy python3-scipy
 )
 

@@ -8,7 +8,7 @@ bash scripts/build.sh -DNDS_BUILD_TESTS=ON
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNDS_SANITIZE=ON \
-  -DNDS_BUILD_TESTS=ON -DNDS_BUILD_BENCH=OFF
+  -DNDS_WITH_TORCH=OFF -DNDS_BUILD_TESTS=ON -DNDS_BUILD_BENCH=OFF
 cmake --build build-asan -j"$(nproc)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -L unit

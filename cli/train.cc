@@ -1,0 +1,313 @@
+// nds train: build a model in LibTorch, train it briefly on real data, report
+// (and optionally export) the result.
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "cli/torch_plugin.h"
+#include "space/complexity.h"
+#include "space/family.h"
+#include "space/transforms.h"
+#include "space/zoo.h"
+#include "trainer/builder.h"
+#include "trainer/data.h"
+#include "trainer/export.h"
+#include "trainer/progress.h"
+#include "trainer/train.h"
+
+namespace nds::cli {
+namespace {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+constexpr const char* kUsage =
+    "usage: nds train --model NAME|SPEC.json [--data fashion-mnist[:DIR]|cifar10:DIR|synthetic]\n"
+    "                 [--epochs E] [--subset N] [--val N] [--batch-size B] [--lr LR] [--wd WD]\n"
+    "                 [--threads T] [--seed S] [--resolution R] [--classes K] [--stem cifar]\n"
+    "                 [--steps N] [--json] [--export FILE] [more options below]\n\n"
+    "Builds the model in LibTorch from the same layer description that counts its\n"
+    "params and flops, trains it with SGD (Nesterov momentum, weight decay, half-period\n"
+    "cosine with linear warmup, random crop and flip) and evaluates top-1/top-5 error on\n"
+    "the test set after every epoch. Input channels and classes follow the data\n"
+    "(Fashion-MNIST: 1 channel, 28x28, read from Debian's dataset-fashion-mnist). A fixed\n"
+    "point keeps its published architecture at any resolution; --stem cifar swaps its\n"
+    "stem for a 3x3 stride-1 conv (no max pool), the usual small-image variant.\n\n"
+    "Progress goes to stderr; --json prints one result object (what a sweep stores) on\n"
+    "stdout. --export writes TorchScript: torch.jit.load(FILE) in Python gives the same\n"
+    "logits for the same normalized input. A run whose loss turns NaN/inf stops, reports\n"
+    "\"diverged\" and exits 1. Bad input exits 2 before training starts.\n\n";
+
+bool looks_like_file(const std::string& arg) {
+  return arg.find('/') != std::string::npos ||
+         (arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0);
+}
+
+NetSpec load_model(const std::string& arg, const ExpandOptions& options) {
+  if (!looks_like_file(arg)) return fixed_point(arg, options);
+  json j;
+  try {
+    j = json::parse(read_file(arg));
+  } catch (const json::parse_error& e) {
+    throw std::invalid_argument("malformed JSON in '" + arg + "': " + e.what());
+  }
+  try {
+    if (j.is_object() && j.contains("blocks")) {
+      NetSpec spec = net_spec_from_json(j);
+      if (spec.in_channels != options.in_channels || spec.num_classes != options.num_classes)
+        throw std::invalid_argument(
+            "the expanded spec in '" + arg + "' takes " + std::to_string(spec.in_channels) +
+            " channels and " + std::to_string(spec.num_classes) + " classes, the data has " +
+            std::to_string(options.in_channels) + " and " + std::to_string(options.num_classes));
+      return spec;
+    }
+    return expand_params(j, options);
+  } catch (const json::exception& e) {
+    throw std::invalid_argument("bad spec in '" + arg + "': " + e.what());
+  }
+}
+
+std::string percent(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", v);
+  return buf;
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// The folder of `path` must exist and be writable, so that a long run does
+// not end in a failed export.
+void check_writable(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  if (path.empty() || path.back() == '/')
+    throw std::invalid_argument("--export needs a file name, got '" + path + "'");
+  if (access(dir.c_str(), W_OK) != 0)
+    throw std::invalid_argument("--export '" + path + "': folder '" + dir +
+                                "' does not exist or is not writable");
+}
+
+}  // namespace
+
+int train_command(const std::vector<std::string>& args) {
+  trainer::TrainConfig cfg;
+  po::options_description opts("options");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("model", po::value<std::string>(), "fixed point NAME or SPEC.json (family parameters or expanded spec)")
+      ("data", po::value<std::string>()->default_value("fashion-mnist"),
+       "fashion-mnist[:DIR] (default DIR /usr/share/datasets/fashion-mnist), cifar10:DIR, synthetic")
+      ("epochs", po::value<int64_t>(), "epochs (default 10)")
+      ("subset", po::value<int64_t>(), "train on N images drawn from the training set")
+      ("val", po::value<int64_t>(), "hold out N training images as a validation split")
+      ("test-subset", po::value<int64_t>(), "evaluate on the first N test images")
+      ("batch-size", po::value<int64_t>(), "batch size (default 128)")
+      ("lr", po::value<double>(), "peak learning rate (default 0.1 * batch size / 128)")
+      ("wd", po::value<double>(), "weight decay (default 5e-4)")
+      ("momentum", po::value<double>(), "momentum (default 0.9)")
+      ("no-nesterov", "plain momentum instead of Nesterov's")
+      ("no-wd-bn-bias", "no weight decay on BN's gamma/beta and on biases")
+      ("warmup", po::value<double>(), "linear warmup, in epochs (default 0.2)")
+      ("label-smoothing", po::value<double>(), "label smoothing (default 0)")
+      ("precise-bn", po::value<int64_t>(), "recompute BN statistics on N training images before each evaluation")
+      ("no-augment", "no random crop or flip")
+      ("crop-padding", po::value<int64_t>(), "random-crop padding in pixels (default: cifar10 4, others 0)")
+      ("no-zero-init", "residual branches' final BN gamma starts at 1, not 0")
+      ("threads", po::value<int64_t>(), "CPU threads (default: the cores available to this process)")
+      ("seed", po::value<uint64_t>(), "seed of weights, data order and augmentation (default 0)")
+      ("resolution", po::value<int64_t>(), "input side; other than the data's own resizes the images")
+      ("classes", po::value<int64_t>(), "classes (synthetic data; real data must match)")
+      ("stem", po::value<std::string>(), "'cifar': 3x3 stride-1 conv stem, no max pool")
+      ("steps", po::value<int64_t>(), "stop after N optimizer steps (benchmarks)")
+      ("device", po::value<std::string>(), "auto (CUDA when available), cpu, cuda")
+      ("channels-last", "NHWC activations")
+      ("synthetic-size", po::value<int64_t>(), "training images of the synthetic set (default 10000)")
+      ("json", "print one JSON result object on stdout")
+      ("export", po::value<std::string>(), "write the trained network as TorchScript to FILE")
+      ("quiet,q", "no progress on stderr");
+  po::options_description hidden;
+  hidden.add_options()("positional", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("positional", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+
+  if (vm.count("help")) {
+    std::cout << kUsage << opts;
+    return kExitOk;
+  }
+  std::vector<std::string> models;
+  if (vm.count("positional")) models = vm["positional"].as<std::vector<std::string>>();
+  if (vm.count("model")) models.insert(models.begin(), vm["model"].as<std::string>());
+  if (models.empty())
+    throw std::invalid_argument("missing --model NAME|SPEC.json (see nds train --help)");
+  if (models.size() != 1)
+    throw std::invalid_argument("expected one model, got " + std::to_string(models.size()) +
+                                " ('" + models[1] + "' is extra)");
+  // Counts are read as int64 so that a huge value is an error, not a wrap.
+  const auto positive = [&](const char* key, int64_t max = INT32_MAX) -> int64_t {
+    if (!vm.count(key)) return 0;
+    const int64_t n = vm[key].as<int64_t>();
+    if (n < 1 || n > max)
+      throw std::invalid_argument(std::string("--") + key + " must be in [1, " +
+                                  std::to_string(max) + "], got " + std::to_string(n));
+    return n;
+  };
+  const auto real = [&](const char* key, double fallback) {
+    return vm.count(key) ? vm[key].as<double>() : fallback;
+  };
+
+  // Data first: its channels and classes shape the model.
+  const trainer::DataSource source = trainer::parse_data_source(vm["data"].as<std::string>());
+  trainer::DataOptions data_options;
+  data_options.resolution = static_cast<int>(positive("resolution"));
+  data_options.classes = static_cast<int>(positive("classes"));
+  data_options.subset = positive("subset");
+  if (vm.count("val")) {
+    data_options.val = vm["val"].as<int64_t>();
+    if (data_options.val < 0)
+      throw std::invalid_argument("--val must be >= 0, got " + std::to_string(data_options.val));
+  }
+  data_options.test_subset = positive("test-subset");
+  if (vm.count("crop-padding")) {
+    const int64_t p = vm["crop-padding"].as<int64_t>();
+    if (p < 0 || p > 64)
+      throw std::invalid_argument("--crop-padding must be in [0, 64], got " + std::to_string(p));
+    data_options.crop_padding = static_cast<int>(p);
+  }
+  if (vm.count("synthetic-size")) {
+    if (source.kind != trainer::DataSource::Kind::kSynthetic)
+      throw std::invalid_argument("--synthetic-size applies to --data synthetic only");
+    data_options.synthetic_train = positive("synthetic-size");
+    data_options.synthetic_test = std::max<int64_t>(1, data_options.synthetic_train / 5);
+  }
+  if (vm.count("seed")) data_options.seed = vm["seed"].as<uint64_t>();
+  const trainer::DataShape shape = trainer::data_shape(source, data_options);
+  if (data_options.classes > 0 && data_options.classes != shape.num_classes)
+    throw std::invalid_argument(source.name() + " has " + std::to_string(shape.num_classes) +
+                                " classes, not --classes " + std::to_string(data_options.classes));
+
+  // The model, at the data's shape.
+  ExpandOptions expand;
+  expand.in_channels = shape.channels;
+  expand.num_classes = shape.num_classes;
+  NetSpec spec = load_model(models[0], expand);
+  if (vm.count("stem")) {
+    const std::string stem = vm["stem"].as<std::string>();
+    if (stem != "cifar")
+      throw std::invalid_argument("unknown --stem '" + stem + "' (cifar)");
+    spec = with_cifar_stem(spec);
+  }
+  const int resolution = data_options.resolution > 0 ? data_options.resolution : shape.side;
+  const Complexity cost = complexity(spec, resolution);  // throws when the input does not fit
+
+  // The recipe.
+  cfg.epochs = vm.count("epochs") ? static_cast<int>(positive("epochs")) : cfg.epochs;
+  cfg.batch_size = vm.count("batch-size") ? static_cast<int>(positive("batch-size")) : cfg.batch_size;
+  cfg.lr = real("lr", cfg.lr);
+  if (vm.count("lr") && !(cfg.lr > 0))
+    throw std::invalid_argument("--lr must be > 0, got " + std::to_string(cfg.lr));
+  cfg.weight_decay = real("wd", cfg.weight_decay);
+  cfg.momentum = real("momentum", cfg.momentum);
+  cfg.nesterov = !vm.count("no-nesterov");
+  cfg.wd_bn_bias = !vm.count("no-wd-bn-bias");
+  cfg.warmup_epochs = real("warmup", cfg.warmup_epochs);
+  cfg.label_smoothing = real("label-smoothing", cfg.label_smoothing);
+  cfg.precise_bn = positive("precise-bn");
+  cfg.augment = !vm.count("no-augment");
+  cfg.zero_init_final_gamma = !vm.count("no-zero-init");
+  cfg.threads = static_cast<int>(positive("threads"));
+  cfg.max_steps = positive("steps");
+  cfg.seed = data_options.seed;
+  if (vm.count("device")) cfg.device = vm["device"].as<std::string>();
+  cfg.channels_last = vm.count("channels-last") > 0;
+  cfg.validate();
+  const torch::Device device = trainer::resolve_device(cfg.device);
+  std::string export_path;
+  if (vm.count("export")) {
+    export_path = vm["export"].as<std::string>();
+    check_writable(export_path);
+  }
+
+  // Dataset files: a missing or malformed file is bad input too.
+  trainer::Dataset data;
+  try {
+    data = trainer::load_dataset(source, data_options);
+  } catch (const trainer::DataError& e) {
+    throw std::invalid_argument(e.what());
+  }
+  if (cfg.batch_size > data.train.size())
+    throw std::invalid_argument("--batch-size " + std::to_string(cfg.batch_size) +
+                                " is more than the " + std::to_string(data.train.size()) +
+                                " training images");
+
+  const bool quiet = vm.count("quiet") > 0;
+  trainer::Progress progress(std::cerr, trainer::Progress::stderr_is_terminal());
+  const int threads = cfg.threads > 0 ? cfg.threads : trainer::available_cores();
+  const std::string model_name = spec.name.empty() ? spec.family : spec.name;
+  if (!quiet)
+    progress.message("nds train: " + model_name + " (" + si(static_cast<double>(cost.params)) +
+                     " params, " + si(static_cast<double>(cost.flops)) + " flops at " +
+                     std::to_string(resolution) + "x" + std::to_string(resolution) + ") on " +
+                     data.name + " (" + std::to_string(data.train.size()) + " train, " +
+                     std::to_string(data.test.size()) + " test), " + device.str() +
+                     (device.is_cpu() ? ", " + std::to_string(threads) + " threads" : ""));
+
+  trainer::Net net = trainer::build_net(spec, cfg.seed, cfg.init());
+  const trainer::TrainResult result = trainer::train(net, data, cfg, quiet ? nullptr : &progress);
+  const json record = trainer::run_record(spec, resolution, data, cfg, result);
+
+  if (!export_path.empty() && !result.diverged) {
+    const json metadata = {{"model", spec.name},
+                           {"spec", to_json(spec)},
+                           {"resolution", resolution},
+                           {"data", data.name},
+                           {"mean", data.mean},
+                           {"std", data.std},
+                           {"input", "(x / 255 - mean) / std per channel, N x C x H x W float"}};
+    trainer::export_torchscript(*net, export_path, metadata);
+  }
+
+  if (vm.count("json")) {
+    std::cout << record.dump() << '\n';
+  } else {
+    const trainer::EpochMetrics* last = result.epochs.empty() ? nullptr : &result.epochs.back();
+    std::cout << model_name << " on " << data.name << ": ";
+    if (result.diverged) {
+      std::cout << "diverged (" << result.divergence << ")\n";
+    } else if (last && last->test_top1_err >= 0) {
+      std::cout << "test top-1 error " << percent(last->test_top1_err) << ", top-5 "
+                << percent(last->test_top5_err);
+      if (last->val_top1_err >= 0) std::cout << "; val top-1 " << percent(last->val_top1_err);
+      std::cout << "; train loss " << fixed(last->train_loss, 4) << '\n';
+    } else {
+      std::cout << "no evaluation\n";
+    }
+    std::cout << result.steps << " steps in " << fixed(result.train_seconds, 1) << " s ("
+              << fixed(result.images_per_s, 0) << " img/s), " << fixed(result.total_seconds, 1)
+              << " s in all, on " << result.device
+              << (device.is_cpu() ? " with " + std::to_string(result.threads) + " threads" : "")
+              << '\n';
+    if (!export_path.empty() && !result.diverged) std::cout << "exported to " << export_path << '\n';
+  }
+  return result.diverged ? kExitFailure : kExitOk;
+}
+
+}  // namespace nds::cli

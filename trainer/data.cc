@@ -1,0 +1,378 @@
+#include "trainer/data.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "trainer/random.h"
+
+namespace nds::trainer {
+namespace {
+
+constexpr int kCifarSide = 32;
+constexpr int64_t kCifarRecord = 1 + 3 * kCifarSide * kCifarSide;  // label + pixels
+constexpr int kFashionSide = 28;
+constexpr int kSyntheticSide = 32;
+constexpr int kTenClasses = 10;
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool dir_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+struct GzCloser {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+
+// Reads exactly n bytes unless the stream ends; returns how many it read.
+int64_t gz_read(gzFile f, void* out, int64_t n, const std::string& path) {
+  auto* p = static_cast<unsigned char*>(out);
+  int64_t done = 0;
+  while (done < n) {
+    const auto chunk = static_cast<unsigned>(std::min<int64_t>(n - done, INT_MAX / 2));
+    const int got = gzread(f, p + done, chunk);
+    if (got < 0) {
+      int code = 0;
+      const char* msg = gzerror(f, &code);
+      throw DataError("cannot read '" + path + "': " + (msg ? msg : "zlib error") +
+                      " (truncated or corrupt file)");
+    }
+    if (got == 0) break;
+    done += got;
+  }
+  return done;
+}
+
+// The two file names of a Fashion-MNIST array: gzipped as Debian ships it, or plain.
+std::string idx_file(const std::string& dir, const std::string& base) {
+  const std::string gz = dir + "/" + base + ".gz";
+  if (file_exists(gz)) return gz;
+  if (file_exists(dir + "/" + base)) return dir + "/" + base;
+  throw DataError("fashion-mnist: missing file '" + gz +
+                  "' (install the Debian package dataset-fashion-mnist, or give "
+                  "fashion-mnist:DIR with the four IDX files)");
+}
+
+Split read_fashion_split(const std::string& dir, const std::string& prefix) {
+  const std::string images_path = idx_file(dir, prefix + "-images-idx3-ubyte");
+  const std::string labels_path = idx_file(dir, prefix + "-labels-idx1-ubyte");
+  Split s;
+  s.images = read_idx(images_path, 3);
+  s.labels = read_idx(labels_path, 1);
+  if (s.images.size(0) != s.labels.size(0))
+    throw DataError("fashion-mnist: '" + images_path + "' holds " +
+                    std::to_string(s.images.size(0)) + " images but '" + labels_path + "' " +
+                    std::to_string(s.labels.size(0)) + " labels");
+  if (s.images.size(1) != kFashionSide || s.images.size(2) != kFashionSide)
+    throw DataError("fashion-mnist: '" + images_path + "' holds " +
+                    std::to_string(s.images.size(1)) + "x" + std::to_string(s.images.size(2)) +
+                    " images, not 28x28");
+  if (s.labels.max().item<int>() >= kTenClasses)
+    throw DataError("fashion-mnist: '" + labels_path + "' has a label above 9");
+  s.images = s.images.unsqueeze(1);  // one channel
+  s.labels = s.labels.to(torch::kInt64);
+  return s;
+}
+
+// CIFAR-10's binary version unpacks to cifar-10-batches-bin/; accept that
+// folder or its parent.
+std::string cifar_dir(const std::string& dir) {
+  if (!dir_exists(dir)) throw DataError("cifar10: no such folder '" + dir + "'");
+  const std::string nested = dir + "/cifar-10-batches-bin";
+  if (!file_exists(dir + "/test_batch.bin") && dir_exists(nested)) return nested;
+  return dir;
+}
+
+std::string cifar_file(const std::string& dir, const std::string& name) {
+  const std::string path = dir + "/" + name;
+  if (!file_exists(path))
+    throw DataError("cifar10: missing file '" + path +
+                    "' (expected data_batch_1.bin .. data_batch_5.bin and test_batch.bin, the "
+                    "binary version of CIFAR-10)");
+  return path;
+}
+
+Split take(const Split& s, const torch::Tensor& index) {
+  return {s.images.index_select(0, index), s.labels.index_select(0, index)};
+}
+
+torch::Tensor resize(const torch::Tensor& images, int side) {
+  if (images.size(2) == side && images.size(3) == side) return images;
+  namespace F = torch::nn::functional;
+  torch::Tensor out = torch::empty({images.size(0), images.size(1), side, side}, torch::kUInt8);
+  // In chunks, to keep the float copy small.
+  constexpr int64_t kChunk = 4096;
+  for (int64_t i = 0; i < images.size(0); i += kChunk) {
+    const int64_t n = std::min(kChunk, images.size(0) - i);
+    const torch::Tensor x = images.narrow(0, i, n).to(torch::kFloat);
+    const torch::Tensor y = F::interpolate(x, F::InterpolateFuncOptions()
+                                                  .size(std::vector<int64_t>{side, side})
+                                                  .mode(torch::kBilinear)
+                                                  .align_corners(false));
+    out.narrow(0, i, n).copy_(y.round_().clamp_(0, 255));
+  }
+  return out;
+}
+
+// Per-channel mean and standard deviation of uint8 images scaled to [0, 1],
+// accumulated in double over chunks.
+void channel_stats(const torch::Tensor& images, std::vector<double>& mean,
+                   std::vector<double>& std) {
+  const int64_t c = images.size(1);
+  torch::Tensor sum = torch::zeros({c}, torch::kDouble);
+  torch::Tensor sq = torch::zeros({c}, torch::kDouble);
+  constexpr int64_t kChunk = 4096;
+  for (int64_t i = 0; i < images.size(0); i += kChunk) {
+    const int64_t n = std::min(kChunk, images.size(0) - i);
+    const torch::Tensor x = images.narrow(0, i, n).to(torch::kDouble).div_(255.0);
+    sum += x.sum({0, 2, 3});
+    sq += x.square().sum({0, 2, 3});
+  }
+  const double count = static_cast<double>(images.size(0) * images.size(2) * images.size(3));
+  mean.assign(static_cast<size_t>(c), 0);
+  std.assign(static_cast<size_t>(c), 0);
+  for (int64_t k = 0; k < c; ++k) {
+    const double m = sum[k].item<double>() / count;
+    const double var = std::max(0.0, sq[k].item<double>() / count - m * m);
+    mean[static_cast<size_t>(k)] = m;
+    // A constant channel would divide by zero; leave it unscaled instead.
+    std[static_cast<size_t>(k)] = var > 1e-12 ? std::sqrt(var) : 1.0;
+  }
+}
+
+}  // namespace
+
+std::string DataSource::name() const {
+  switch (kind) {
+    case Kind::kFashionMnist: return "fashion-mnist";
+    case Kind::kCifar10: return "cifar10";
+    case Kind::kSynthetic: return "synthetic";
+  }
+  return "?";
+}
+
+DataSource parse_data_source(const std::string& text) {
+  const size_t colon = text.find(':');
+  const std::string kind = text.substr(0, colon);
+  const std::string dir = colon == std::string::npos ? "" : text.substr(colon + 1);
+  DataSource s;
+  if (kind == "fashion-mnist") {
+    s.kind = DataSource::Kind::kFashionMnist;
+    s.dir = dir.empty() ? kFashionMnistDir : dir;
+  } else if (kind == "cifar10") {
+    if (dir.empty())
+      throw std::invalid_argument("--data cifar10 needs its folder: cifar10:DIR, with "
+                                  "data_batch_1.bin .. data_batch_5.bin and test_batch.bin");
+    s.kind = DataSource::Kind::kCifar10;
+    s.dir = dir;
+  } else if (kind == "synthetic" && colon == std::string::npos) {
+    s.kind = DataSource::Kind::kSynthetic;
+  } else {
+    throw std::invalid_argument("unknown data '" + text +
+                                "' (fashion-mnist, fashion-mnist:DIR, cifar10:DIR, synthetic)");
+  }
+  return s;
+}
+
+DataShape data_shape(const DataSource& source, const DataOptions& options) {
+  switch (source.kind) {
+    case DataSource::Kind::kFashionMnist: return {1, kFashionSide, kTenClasses};
+    case DataSource::Kind::kCifar10: return {3, kCifarSide, kTenClasses};
+    case DataSource::Kind::kSynthetic:
+      return {3, kSyntheticSide, options.classes > 0 ? options.classes : kTenClasses};
+  }
+  return {};
+}
+
+torch::Tensor read_idx(const std::string& path, int dims) {
+  errno = 0;
+  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
+  if (!f)
+    throw DataError("cannot open '" + path + "': " +
+                    (errno ? std::strerror(errno) : "out of memory"));
+  unsigned char magic[4];
+  if (gz_read(f.get(), magic, 4, path) != 4)
+    throw DataError("'" + path + "' is truncated: it ends inside the IDX header");
+  const uint32_t got = (uint32_t{magic[0]} << 24) | (uint32_t{magic[1]} << 16) |
+                       (uint32_t{magic[2]} << 8) | magic[3];
+  const uint32_t want = 0x800u | static_cast<uint32_t>(dims);
+  if (got != want)
+    throw DataError("'" + path + "' has the wrong magic number " + hex32(got) + " (expected " +
+                    hex32(want) + ": an IDX file of unsigned bytes with " + std::to_string(dims) +
+                    " dimensions)");
+  std::vector<int64_t> sizes;
+  int64_t total = 1;
+  for (int d = 0; d < dims; ++d) {
+    unsigned char b[4];
+    if (gz_read(f.get(), b, 4, path) != 4)
+      throw DataError("'" + path + "' is truncated: it ends inside the IDX header");
+    const int64_t n = (int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | b[3];
+    if (n < 1 || total > (int64_t{1} << 34) / n)
+      throw DataError("'" + path + "' declares an implausible size " + std::to_string(n) +
+                      " in dimension " + std::to_string(d));
+    sizes.push_back(n);
+    total *= n;
+  }
+  torch::Tensor out = torch::empty(sizes, torch::kUInt8);
+  const int64_t read = gz_read(f.get(), out.data_ptr<uint8_t>(), total, path);
+  if (read != total)
+    throw DataError("'" + path + "' is truncated: its header promises " + std::to_string(total) +
+                    " bytes of data but it holds " + std::to_string(read));
+  unsigned char extra = 0;
+  if (gz_read(f.get(), &extra, 1, path) != 0)
+    throw DataError("'" + path + "' is longer than its IDX header says");
+  return out;
+}
+
+Split read_cifar10(const std::vector<std::string>& files) {
+  std::vector<torch::Tensor> images, labels;
+  for (const std::string& path : files) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) throw DataError("cannot open '" + path + "': " + std::strerror(errno));
+    const auto bytes = static_cast<int64_t>(in.tellg());
+    if (bytes <= 0 || bytes % kCifarRecord != 0)
+      throw DataError("'" + path + "' is not a CIFAR-10 batch: " + std::to_string(bytes) +
+                      " bytes is not a whole number of " + std::to_string(kCifarRecord) +
+                      "-byte records (truncated?)");
+    in.seekg(0);
+    torch::Tensor raw = torch::empty({bytes / kCifarRecord, kCifarRecord}, torch::kUInt8);
+    if (!in.read(reinterpret_cast<char*>(raw.data_ptr<uint8_t>()), bytes))
+      throw DataError("cannot read '" + path + "'");
+    torch::Tensor y = raw.select(1, 0).to(torch::kInt64);
+    if (y.max().item<int64_t>() >= kTenClasses)
+      throw DataError("'" + path + "' has a label above 9: not a CIFAR-10 batch");
+    images.push_back(raw.narrow(1, 1, kCifarRecord - 1)
+                         .reshape({-1, 3, kCifarSide, kCifarSide})
+                         .contiguous());
+    labels.push_back(y);
+  }
+  return {torch::cat(images), torch::cat(labels)};
+}
+
+Split synthetic_split(int64_t n, int classes, int channels, int side, uint64_t seed,
+                      uint64_t sample_seed) {
+  namespace F = torch::nn::functional;
+  // Smooth class templates (shared by every split of one seed) ...
+  at::Generator tg = at::detail::createCPUGenerator(seed);
+  const torch::Tensor coarse = torch::randn({classes, channels, 4, 4}, tg);
+  const torch::Tensor templates =
+      F::interpolate(coarse, F::InterpolateFuncOptions()
+                                 .size(std::vector<int64_t>{side, side})
+                                 .mode(torch::kBilinear)
+                                 .align_corners(false));
+  // ... plus per-image noise.
+  at::Generator g = at::detail::createCPUGenerator(sample_seed);
+  Split s;
+  s.labels = torch::randint(classes, {n}, g, torch::kInt64);
+  const torch::Tensor noise = torch::randn({n, channels, side, side}, g);
+  s.images = (templates.index_select(0, s.labels) * 40 + noise * 30 + 128)
+                 .round_()
+                 .clamp_(0, 255)
+                 .to(torch::kUInt8);
+  return s;
+}
+
+Dataset load_dataset(const DataSource& source, const DataOptions& options) {
+  const DataShape shape = data_shape(source, options);
+  if (options.classes > 0 && options.classes != shape.num_classes)
+    throw std::invalid_argument(source.name() + " has " + std::to_string(shape.num_classes) +
+                                " classes, not --classes " + std::to_string(options.classes));
+  Dataset d;
+  d.name = source.name();
+  d.channels = shape.channels;
+  d.num_classes = shape.num_classes;
+  d.side = options.resolution > 0 ? options.resolution : shape.side;
+
+  switch (source.kind) {
+    case DataSource::Kind::kFashionMnist: {
+      if (!dir_exists(source.dir))
+        throw DataError("fashion-mnist: no such folder '" + source.dir +
+                        "' (install the Debian package dataset-fashion-mnist)");
+      d.train = read_fashion_split(source.dir, "train");
+      d.test = read_fashion_split(source.dir, "t10k");
+      d.flip = true;  // clothing is left-right symmetric
+      break;
+    }
+    case DataSource::Kind::kCifar10: {
+      const std::string dir = cifar_dir(source.dir);
+      std::vector<std::string> train_files;
+      for (int i = 1; i <= 5; ++i)
+        train_files.push_back(cifar_file(dir, "data_batch_" + std::to_string(i) + ".bin"));
+      const std::string test_file = cifar_file(dir, "test_batch.bin");
+      d.train = read_cifar10(train_files);
+      d.test = read_cifar10({test_file});
+      d.flip = true;
+      break;
+    }
+    case DataSource::Kind::kSynthetic: {
+      if (options.synthetic_train < 1 || options.synthetic_test < 1)
+        throw std::invalid_argument("synthetic data needs at least one training and one test image");
+      d.train = synthetic_split(options.synthetic_train, d.num_classes, d.channels, d.side,
+                                options.seed, options.seed + 1);
+      d.test = synthetic_split(options.synthetic_test, d.num_classes, d.channels, d.side,
+                               options.seed, options.seed + 2);
+      d.flip = false;
+      break;
+    }
+  }
+
+  // Validation and training subsets: disjoint draws from one seeded permutation.
+  const int64_t n = d.train.size();
+  if (options.subset < 0 || options.val < 0 || options.test_subset < 0)
+    throw std::invalid_argument("--subset, --val and --test-subset must be >= 0");
+  if (options.val >= n)
+    throw std::invalid_argument("--val " + std::to_string(options.val) + " leaves no training images (" +
+                                d.name + " has " + std::to_string(n) + ")");
+  if (options.subset > n - options.val)
+    throw std::invalid_argument("--subset " + std::to_string(options.subset) + " is more than the " +
+                                std::to_string(n - options.val) + " training images " + d.name +
+                                " has" + (options.val > 0 ? " besides the validation split" : ""));
+  if (options.val > 0 || options.subset > 0) {
+    Rng rng(options.seed ^ 0x5eed5eedULL);
+    const std::vector<int64_t> perm = permutation(n, rng);
+    const int64_t n_train = options.subset > 0 ? options.subset : n - options.val;
+    const torch::Tensor all = torch::tensor(perm, torch::kInt64);
+    if (options.val > 0) d.val = take(d.train, all.narrow(0, 0, options.val));
+    d.train = take(d.train, all.narrow(0, options.val, n_train));
+  }
+  if (options.test_subset > 0 && options.test_subset < d.test.size())
+    d.test = {d.test.images.narrow(0, 0, options.test_subset).contiguous(),
+              d.test.labels.narrow(0, 0, options.test_subset).contiguous()};
+
+  d.train.images = resize(d.train.images, d.side);
+  d.test.images = resize(d.test.images, d.side);
+  if (d.val.size() > 0) d.val.images = resize(d.val.images, d.side);
+  channel_stats(d.train.images, d.mean, d.std);
+  // Random crops suit natural images (CIFAR-10: 4 pixels at 32). Fashion-MNIST
+  // items are centered and size-normalized, and synthetic classes are fixed
+  // templates that a shift turns into other images, so neither is cropped.
+  if (source.kind == DataSource::Kind::kCifar10)
+    d.crop_padding = std::max(1, static_cast<int>(std::lround(d.side / 8.0)));
+  if (options.crop_padding >= 0) d.crop_padding = options.crop_padding;
+  if (d.crop_padding >= d.side)
+    throw std::invalid_argument("--crop-padding " + std::to_string(d.crop_padding) +
+                                " is not smaller than the image side " + std::to_string(d.side));
+  return d;
+}
+
+}  // namespace nds::trainer

@@ -1,0 +1,105 @@
+#pragma once
+// Brief training of one network: the recipe of pycls's design-space runs
+// (SGD with Nesterov momentum, half-period cosine with linear warmup, random
+// crop and flip) as one native loop on the CPU or a CUDA device.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "trainer/augment.h"
+#include "trainer/builder.h"
+#include "trainer/data.h"
+
+namespace nds::trainer {
+
+class Progress;
+
+// The recipe. Defaults are pycls's CIFAR settings, with the warmup that lets
+// a one-epoch run start at the full learning rate.
+struct TrainConfig {
+  int epochs = 10;
+  int batch_size = 128;
+  double lr = 0;                 // peak learning rate; 0 = 0.1 * batch_size / 128
+  double momentum = 0.9;
+  bool nesterov = true;
+  double weight_decay = 5e-4;
+  bool wd_bn_bias = true;        // false: no weight decay on BN's gamma/beta and biases
+  double warmup_epochs = 0.2;    // linear warmup from warmup_factor * lr, in (fractional) epochs
+  double warmup_factor = 0.1;
+  double label_smoothing = 0;
+  bool augment = true;           // random crop (and flip where the data allows)
+  bool zero_init_final_gamma = true;  // each residual block starts as its shortcut (InitOptions)
+  int64_t precise_bn = 0;        // images for precise BN statistics before each evaluation; 0 = off
+  int64_t max_steps = 0;         // stop after this many optimizer steps; 0 = all epochs
+  int eval_batch_size = 256;
+  int threads = 0;               // CPU threads; 0 = the cores this process may run on
+  std::string device = "auto";   // auto (CUDA when available), cpu, cuda
+  bool channels_last = false;    // NHWC activations
+  uint64_t seed = 0;             // weights, data order, augmentation
+
+  double peak_lr() const { return lr > 0 ? lr : 0.1 * batch_size / 128.0; }
+  InitOptions init() const { return {zero_init_final_gamma}; }
+  // Throws std::invalid_argument naming the bad field.
+  void validate() const;
+};
+
+nlohmann::json to_json(const TrainConfig& c);
+
+struct EpochMetrics {
+  int epoch = 0;            // 1-based
+  int64_t steps = 0;        // optimizer steps in this epoch
+  double lr = 0;            // at the epoch's last step
+  double train_loss = 0;    // mean over the epoch's batches
+  double train_top1_err = 0;  // percent, on the augmented training batches
+  double train_top5_err = 0;
+  double val_top1_err = -1;   // percent; -1 without a validation split
+  double val_top5_err = -1;
+  double test_top1_err = -1;
+  double test_top5_err = -1;
+  double train_seconds = 0;
+  double eval_seconds = 0;
+  double images_per_s = 0;  // training images per second
+};
+
+nlohmann::json to_json(const EpochMetrics& m);
+
+struct TrainResult {
+  std::vector<EpochMetrics> epochs;
+  int64_t steps = 0;
+  double train_seconds = 0;   // optimizer steps only
+  double total_seconds = 0;   // with evaluation and precise BN
+  double images_per_s = 0;    // over all training steps
+  bool diverged = false;      // the loss became NaN or infinite: training stopped there
+  std::string divergence;     // where, e.g. "loss nan at epoch 1, step 37"
+  int threads = 0;
+  std::string device;
+};
+
+// Which device "auto", "cpu" or "cuda" means here: CUDA device
+// local_rank % count when CUDA is available. Throws std::invalid_argument for
+// other names, or "cuda" without CUDA.
+torch::Device resolve_device(const std::string& name);
+
+// The CPUs this process may run on (sched_getaffinity), at least 1.
+int available_cores();
+
+// Trains `net` in place on data.train; evaluates on data.val (when present)
+// and data.test after every epoch. A loss that turns NaN or infinite stops
+// training and is reported in the result, not thrown. `progress` may be null.
+TrainResult train(Net& net, const Dataset& data, const TrainConfig& config,
+                  Progress* progress = nullptr);
+
+// top-1 and top-5 error (percent) of `net` on a split, in evaluation mode.
+std::pair<double, double> evaluate(Net& net, const Split& split, const Normalization& norm,
+                                   torch::Device device, int batch_size, bool channels_last);
+
+// The record of one run, as `nds train --json` prints it and a sweep stores
+// it: model, complexity, data, recipe, per-epoch metrics and final errors.
+nlohmann::json run_record(const NetSpec& spec, int resolution, const Dataset& data,
+                          const TrainConfig& config, const TrainResult& result);
+
+}  // namespace nds::trainer
