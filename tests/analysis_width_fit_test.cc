@@ -147,8 +147,7 @@ TEST(AnalysisWidthFit, AnynetSamplesThatBreakTheRuleHaveAPositiveFit) {
   std::printf("AnyNetX_A e_fit over %zu models: min %.3f p25 %.3f median %.3f p75 %.3f max %.3f\n",
               s.count, s.min, s.p25, s.median, s.p75, s.max);
   std::printf("fit_widths time: mean %.3f ms, worst %.3f ms\n", total_ms / 1000, worst_ms);
-  EXPECT_GT(s.min, 0);               // none of these random samples is a RegNet
-  EXPECT_LT(total_ms / 1000, 20.0);  // a few ms per model, with room for a loaded machine
+  EXPECT_GT(s.min, 0);  // none of these random samples is a RegNet
 }
 
 TEST(AnalysisWidthFit, NearRegnetWidthsFitAboutAsWellAsTheirRule) {
