@@ -48,8 +48,8 @@ struct Options {
   int classes = 10;
   int warmup = 2;
   int steps = 8;
-  int rounds = 2;
-  bool channels_last = false;
+  int rounds = 3;
+  std::string layout = "auto";  // nds's default: NHWC on the CPU
   std::string python = "/usr/bin/python3";
   std::string script = std::string(NDS_SOURCE_DIR) + "/bench/train_reference.py";
 };
@@ -57,7 +57,7 @@ struct Options {
 [[noreturn]] void usage(const char* argv0, int code) {
   std::cerr << "usage: " << argv0
             << " [--models a,b,c] [--threads T] [--batch B] [--warmup W] [--steps N]\n"
-               "       [--rounds R] [--channels-last] [--python PATH] [--python-script PATH]\n";
+               "       [--rounds R] [--layout auto|nchw|nhwc] [--python PATH] [--python-script PATH]\n";
   std::exit(code);
 }
 
@@ -83,8 +83,8 @@ Options parse(int argc, char** argv) {
       o.steps = std::stoi(next());
     } else if (a == "--rounds") {
       o.rounds = std::stoi(next());
-    } else if (a == "--channels-last") {
-      o.channels_last = true;
+    } else if (a == "--layout") {
+      o.layout = next();
     } else if (a == "--python") {
       o.python = next();
     } else if (a == "--python-script") {
@@ -116,7 +116,7 @@ Side run_nds(const nds::trainer::Dataset& data, const Options& o, nds::trainer::
   c.batch_size = o.batch;
   c.threads = o.threads;
   c.device = "cpu";
-  c.channels_last = o.channels_last;
+  c.layout = o.layout;
   c.epochs = 1;
   c.max_steps = o.warmup;
   nds::trainer::train(net, data, c);  // warm-up: oneDNN primitives, allocator, caches

@@ -89,6 +89,8 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
+std::string threads_text(int n) { return std::to_string(n) + (n == 1 ? " thread" : " threads"); }
+
 // The folder of `path` must exist and be writable, so that a long run does
 // not end in a failed export.
 void check_writable(const std::string& path) {
@@ -134,7 +136,7 @@ int train_command(const std::vector<std::string>& args) {
       ("stem", po::value<std::string>(), "'cifar': 3x3 stride-1 conv stem, no max pool")
       ("steps", po::value<int64_t>(), "stop after N optimizer steps (benchmarks)")
       ("device", po::value<std::string>(), "auto (CUDA when available), cpu, cuda")
-      ("channels-last", "NHWC activations")
+      ("layout", po::value<std::string>(), "activations: auto (nhwc on CPUs, nchw on GPUs), nchw, nhwc")
       ("synthetic-size", po::value<int64_t>(), "training images of the synthetic set (default 10000)")
       ("json", "print one JSON result object on stdout")
       ("export", po::value<std::string>(), "write the trained network as TorchScript to FILE")
@@ -237,7 +239,7 @@ int train_command(const std::vector<std::string>& args) {
   cfg.max_steps = positive("steps");
   cfg.seed = data_options.seed;
   if (vm.count("device")) cfg.device = vm["device"].as<std::string>();
-  cfg.channels_last = vm.count("channels-last") > 0;
+  if (vm.count("layout")) cfg.layout = vm["layout"].as<std::string>();
   cfg.validate();
   const torch::Device device = trainer::resolve_device(cfg.device);
   std::string export_path;
@@ -268,7 +270,7 @@ int train_command(const std::vector<std::string>& args) {
                      std::to_string(resolution) + "x" + std::to_string(resolution) + ") on " +
                      data.name + " (" + std::to_string(data.train.size()) + " train, " +
                      std::to_string(data.test.size()) + " test), " + device.str() +
-                     (device.is_cpu() ? ", " + std::to_string(threads) + " threads" : ""));
+                     (device.is_cpu() ? ", " + threads_text(threads) : ""));
 
   trainer::Net net = trainer::build_net(spec, cfg.seed, cfg.init());
   const trainer::TrainResult result = trainer::train(net, data, cfg, quiet ? nullptr : &progress);
@@ -303,7 +305,7 @@ int train_command(const std::vector<std::string>& args) {
     std::cout << result.steps << " steps in " << fixed(result.train_seconds, 1) << " s ("
               << fixed(result.images_per_s, 0) << " img/s), " << fixed(result.total_seconds, 1)
               << " s in all, on " << result.device
-              << (device.is_cpu() ? " with " + std::to_string(result.threads) + " threads" : "")
+              << (device.is_cpu() ? " with " + threads_text(result.threads) : "")
               << '\n';
     if (!export_path.empty() && !result.diverged) std::cout << "exported to " << export_path << '\n';
   }

@@ -1,6 +1,7 @@
 #include "trainer/train.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <malloc.h>
 #include <sched.h>
 #include <torch/cuda.h>
 
@@ -171,6 +172,8 @@ void TrainConfig::validate() const {
   require(threads >= 0, "threads must be >= 1 (0 = all cores), got " + std::to_string(threads));
   require(device == "auto" || device == "cpu" || device == "cuda",
           "unknown device '" + device + "' (auto, cpu, cuda)");
+  require(layout == "auto" || layout == "nchw" || layout == "nhwc",
+          "unknown layout '" + layout + "' (auto, nchw, nhwc)");
 }
 
 nlohmann::json to_json(const TrainConfig& c) {
@@ -189,7 +192,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"precise_bn", c.precise_bn},
           {"max_steps", c.max_steps},
           {"eval_batch_size", c.eval_batch_size},
-          {"channels_last", c.channels_last},
+          {"layout", c.layout},
           {"seed", c.seed}};
 }
 
@@ -212,6 +215,18 @@ nlohmann::json to_json(const EpochMetrics& m) {
     j["test_top5_err"] = m.test_top5_err;
   }
   return j;
+}
+
+void reuse_freed_memory() {
+#ifdef __GLIBC__
+  static const bool done = [] {
+    mallopt(M_ARENA_MAX, 2);                // threads share freed blocks
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);    // glibc's maximum; fixes the threshold
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);     // keep the heap top
+    return true;
+  }();
+  (void)done;
+#endif
 }
 
 int available_cores() {
@@ -244,6 +259,7 @@ std::pair<double, double> evaluate(Net& net, const Split& split, const Normaliza
 
 TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Progress* progress) {
   config.validate();
+  reuse_freed_memory();
   const Clock::time_point run_start = Clock::now();
   TrainResult result;
   result.threads = config.threads > 0 ? config.threads : available_cores();
@@ -264,22 +280,24 @@ TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Prog
 
   torch::manual_seed(config.seed + 1);  // dropout masks
   net->to(device);
-  if (config.channels_last) to_channels_last(*net);
+  const bool channels_last = config.channels_last(device);
+  result.layout = channels_last ? "nhwc" : "nchw";
+  if (channels_last) to_channels_last(*net);
   Sgd sgd(parameter_groups(net, config), config.momentum, config.nesterov);
 
   // The whole dataset goes to the device once; batches are gathered there.
   const Normalization norm{data.mean, data.std};
-  BatchMaker train_maker(data.train.images.to(device), norm, config.channels_last);
+  BatchMaker train_maker(data.train.images.to(device), norm, channels_last);
   const torch::Tensor train_labels = data.train.labels.to(device);
   std::unique_ptr<BatchMaker> val_maker, test_maker;
   torch::Tensor val_labels, test_labels;
   if (data.val.size() > 0) {
-    val_maker = std::make_unique<BatchMaker>(data.val.images.to(device), norm, config.channels_last);
+    val_maker = std::make_unique<BatchMaker>(data.val.images.to(device), norm, channels_last);
     val_labels = data.val.labels.to(device);
   }
   if (data.test.size() > 0) {
     test_maker =
-        std::make_unique<BatchMaker>(data.test.images.to(device), norm, config.channels_last);
+        std::make_unique<BatchMaker>(data.test.images.to(device), norm, channels_last);
     test_labels = data.test.labels.to(device);
   }
   const AugmentOptions aug{config.augment ? data.crop_padding : 0, config.augment && data.flip};
@@ -411,6 +429,7 @@ nlohmann::json run_record(const NetSpec& spec, int resolution, const Dataset& da
       {"config", to_json(config)},
       {"device", result.device},
       {"threads", result.threads},
+      {"layout", result.layout},
       {"epochs", std::move(epochs)},
       {"steps", result.steps},
       {"train_seconds", result.train_seconds},
