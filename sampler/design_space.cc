@@ -14,6 +14,7 @@
 #include "space/regnet.h"
 #include "space/resnet.h"
 #include "space/vgg.h"
+#include "space/zoo.h"
 
 namespace nds::sampler {
 namespace {
@@ -308,7 +309,8 @@ DesignSpace parse_design_space(const json& j, const std::string& origin) {
   const Context cx(origin);
   if (!j.is_object()) cx.fail("space", "must be a JSON object, got " + j.dump());
   cx.only_keys(j, "", {"name", "description", "family", "resolution", "num_classes",
-                       "in_channels", "params", "constraints", "stratify", "max_attempts"});
+                       "in_channels", "params", "constraints", "stratify", "max_attempts",
+                       "include", "parent"});
   DesignSpace s;
   s.name = j.contains("name") ? cx.string(j["name"], "name") : origin;
   if (j.contains("description")) s.description = cx.string(j["description"], "description");
@@ -379,6 +381,21 @@ DesignSpace parse_design_space(const json& j, const std::string& origin) {
     }
   }
 
+  if (j.contains("include")) {
+    const json& inc = j["include"];
+    if (!inc.is_array()) cx.fail("include", "must be a list of fixed-point names, got " + inc.dump());
+    for (size_t i = 0; i < inc.size(); ++i) {
+      const std::string path = "include[" + std::to_string(i) + "]";
+      const std::string model = cx.string(inc[i], path);
+      if (find_fixed_point(model) == nullptr)
+        cx.fail(path, "unknown fixed point '" + model + "' (nds describe --list)");
+      if (std::find(s.include.begin(), s.include.end(), model) != s.include.end())
+        cx.fail(path, "'" + model + "' is listed twice");
+      s.include.push_back(model);
+    }
+  }
+  if (j.contains("parent")) s.parent = cx.string(j["parent"], "parent");
+
   if (j.contains("stratify")) {
     const json& st = j["stratify"];
     if (!st.is_object()) cx.fail("stratify", "must be {\"by\": MEASURE, \"bins\": B}");
@@ -401,6 +418,7 @@ json to_json(const DesignSpace& s) {
   j["name"] = s.name;
   j["description"] = s.description;
   j["max_attempts"] = s.max_attempts;
+  if (!s.parent.empty()) j["parent"] = s.parent;
   return j;
 }
 
@@ -419,6 +437,8 @@ json canonical_json(const DesignSpace& s) {
             {"params", std::move(params)},  {"constraints", std::move(c)}};
   if (s.stratify_bins > 0)
     j["stratify"] = {{"by", to_string(s.stratify_by)}, {"bins", s.stratify_bins}};
+  // Only when present, so spaces without references keep their hashes.
+  if (!s.include.empty()) j["include"] = s.include;
   return j;
 }
 

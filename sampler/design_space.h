@@ -88,6 +88,13 @@ struct DesignSpace {
 
   std::int64_t max_attempts = kDefaultMaxAttempts;  // candidates per index before failing
 
+  // Fixed points (space/zoo.h names) a sweep of this space trains alongside
+  // its samples under the same recipe, as reference points.
+  std::vector<std::string> include;
+  // The sweep whose results this space was refined from (nds refine); not
+  // part of what determines the samples.
+  std::string parent;
+
   const Window& window(Measure m) const;
 };
 

@@ -11,6 +11,8 @@ PACKAGES=(
   libtorch-dev zlib1g-dev dataset-fashion-mnist
   python3-torch
   python3 python3-numpy python3-scipy
+  openmpi-bin libopenmpi-dev
+  chromium
 )
 
 missing=()

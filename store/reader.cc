@@ -19,7 +19,7 @@ constexpr const char* kTrialSelect =
     "t.host, t.device, t.started_at, t.finished_at, t.heartbeat_at, t.top1_err, t.top5_err, "
     "t.best_top1_err, t.best_top5_err, t.train_loss, t.epochs_done, t.train_seconds, "
     "t.images_per_sec, t.error, m.id, m.hash, m.family, m.params, m.flops, m.acts, m.depth, "
-    "m.w_0, m.w_a, m.w_m, m.group_width, m.bottleneck_ratio, m.params_json "
+    "m.w_0, m.w_a, m.w_m, m.group_width, m.bottleneck_ratio, m.params_json, t.reference "
     "FROM trials t JOIN models m ON m.id = t.model_id ";
 
 TrialRecord read_trial(const Statement& s) {
@@ -59,6 +59,7 @@ TrialRecord read_trial(const Statement& s) {
   r.group_width = s.opt_int64(32);
   r.bottleneck_ratio = s.real(33);
   r.params_json = s.text(34);
+  r.reference = s.text(35);
   return r;
 }
 

@@ -59,6 +59,7 @@ struct TrialRecord {
   double train_seconds = 0;
   double images_per_sec = 0;
   std::string error;
+  std::string reference;  // the fixed point a reference trial trains; empty for a sample
   // The model.
   int64_t model_id = 0;
   std::string model_hash;

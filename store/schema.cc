@@ -4,14 +4,30 @@
 
 #include <cstdio>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace nds::store {
 namespace {
 
-// Version 1. Times are Unix seconds (REAL); errors are percentages, as pycls
-// logs them; JSON columns hold compact JSON text with sorted keys.
-constexpr const char* kSchemaV1 = R"sql(
+constexpr const char* kResultsView = R"sql(
+-- One row per sample (its latest attempt) with its sweep's name and its
+-- model's cost and scalar parameters: the table most analyses start from.
+CREATE VIEW results AS
+SELECT s.name AS sweep, t.sample_index, t.attempt, t.state, t.seed, t.reference,
+       t.top1_err, t.top5_err, t.best_top1_err, t.best_top5_err, t.train_loss,
+       t.epochs_done, t.train_seconds, t.images_per_sec,
+       m.hash, m.family, m.params, m.flops, m.acts, m.depth, m.w_0, m.w_a, m.w_m,
+       m.group_width, m.bottleneck_ratio, m.params_json,
+       t.id AS trial_id, t.sweep_id, t.model_id
+FROM trials t JOIN sweeps s ON s.id = t.sweep_id JOIN models m ON m.id = t.model_id
+WHERE t.latest = 1;
+)sql";
+
+// The current schema (version 2), then kResultsView. Times are Unix seconds
+// (REAL); errors are percentages, as pycls logs them; JSON columns hold
+// compact JSON text with sorted keys.
+constexpr const char* kSchema = R"sql(
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -86,6 +102,9 @@ CREATE TABLE trials (
   train_seconds  REAL,
   images_per_sec REAL,
   error          TEXT,
+  -- The fixed point (space/zoo.h name) a reference trial trains next to the
+  -- samples (nds sweep --include); NULL for a sample of the space.
+  reference      TEXT,
   UNIQUE (sweep_id, sample_index, attempt)
 );
 -- One current attempt per sample.
@@ -124,28 +143,21 @@ BEGIN SELECT RAISE(ABORT, 'the events table is append-only'); END;
 
 CREATE VIEW current_trials AS SELECT * FROM trials WHERE latest = 1;
 
--- One row per sample (its latest attempt) with its sweep's name and its
--- model's cost and scalar parameters: the table most analyses start from.
-CREATE VIEW results AS
-SELECT s.name AS sweep, t.sample_index, t.attempt, t.state, t.seed,
-       t.top1_err, t.top5_err, t.best_top1_err, t.best_top5_err, t.train_loss,
-       t.epochs_done, t.train_seconds, t.images_per_sec,
-       m.hash, m.family, m.params, m.flops, m.acts, m.depth, m.w_0, m.w_a, m.w_m,
-       m.group_width, m.bottleneck_ratio, m.params_json,
-       t.id AS trial_id, t.sweep_id, t.model_id
-FROM trials t JOIN sweeps s ON s.id = t.sweep_id JOIN models m ON m.id = t.model_id
-WHERE t.latest = 1;
 )sql";
 
 // Migration to version `to` from version `to - 1`: SQL run inside the
-// writer's transaction. Version 1 is the first schema, so the list is empty;
-// version 2 appends {2, "ALTER TABLE ..."} and raises kSchemaVersion.
+// writer's transaction. A migrated database must equal a new one, which
+// store_test checks against kSchema.
 struct Migration {
   int to;
-  const char* sql;
+  std::string sql;
 };
+constexpr const char* kToV2 = R"sql(
+ALTER TABLE trials ADD COLUMN reference TEXT;
+DROP VIEW results;
+)sql";
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> list = {};
+  static const std::vector<Migration> list = {{2, std::string(kToV2) + kResultsView}};
   return list;
 }
 
@@ -186,7 +198,7 @@ int read_application_id(const Db& db) {
 }  // namespace
 
 const std::string& schema_sql() {
-  static const std::string sql = kSchemaV1;
+  static const std::string sql = std::string(kSchema) + kResultsView;
   return sql;
 }
 

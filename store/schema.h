@@ -20,7 +20,8 @@
 
 namespace nds::store {
 
-constexpr int kSchemaVersion = 1;
+// 1: the first schema. 2: trials.reference (fixed points trained in a sweep).
+constexpr int kSchemaVersion = 2;
 // "nds1" in the SQLite header, so `file` and other tools can tell the format.
 constexpr int kApplicationId = 0x6E647331;
 

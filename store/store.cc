@@ -106,13 +106,13 @@ constexpr const char* kInsertModel =
     "ON CONFLICT(hash) DO NOTHING";
 constexpr const char* kFindModel = "SELECT id, spec_json FROM models WHERE hash = ?1";
 constexpr const char* kInsertTrial =
-    "INSERT INTO trials(sweep_id, sample_index, attempt, model_id, seed) "
-    "VALUES (?1, ?2, 0, ?3, ?4)";
+    "INSERT INTO trials(sweep_id, sample_index, attempt, model_id, seed, reference) "
+    "VALUES (?1, ?2, 0, ?3, ?4, ?5)";
 // Claiming takes the lowest-index WAITING trial. The writer keeps the next
 // few thousand in memory (refilled by kWaiting), so a claim is one UPDATE by
 // id; the state guard makes a stale entry harmless (it is skipped).
 constexpr const char* kWaiting =
-    "SELECT id, sample_index, attempt, model_id, seed FROM trials WHERE sweep_id = ?1 "
+    "SELECT id, sample_index, attempt, model_id, seed, reference FROM trials WHERE sweep_id = ?1 "
     "AND latest = 1 AND state = 'WAITING' ORDER BY sample_index LIMIT 4096";
 constexpr const char* kClaim =
     "UPDATE trials SET state = 'RUNNING', rank = ?2, host = ?3, device = ?4, started_at = ?5, "
@@ -142,8 +142,18 @@ constexpr const char* kMarkStale =
     "UPDATE trials SET state = 'FAILED', finished_at = ?2, error = ?3 WHERE id = ?1";
 constexpr const char* kRetire = "UPDATE trials SET latest = 0 WHERE id = ?1";
 constexpr const char* kNextAttempt =
-    "INSERT INTO trials(sweep_id, sample_index, attempt, model_id, seed) "
-    "SELECT sweep_id, sample_index, attempt + 1, model_id, seed FROM trials WHERE id = ?1";
+    "INSERT INTO trials(sweep_id, sample_index, attempt, model_id, seed, reference) "
+    "SELECT sweep_id, sample_index, attempt + 1, model_id, seed, reference FROM trials "
+    "WHERE id = ?1";
+// Back to WAITING as if never claimed; the attempt keeps its row.
+constexpr const char* kReleaseTrial =
+    "UPDATE trials SET state = 'WAITING', rank = NULL, host = NULL, device = NULL, "
+    "started_at = NULL, heartbeat_at = NULL, epochs_done = 0 "
+    "WHERE id = ?1 AND state = 'RUNNING' AND latest = 1";
+constexpr const char* kRunning =
+    "SELECT id FROM trials WHERE sweep_id = ?1 AND latest = 1 AND state = 'RUNNING' "
+    "ORDER BY sample_index";
+constexpr const char* kDeleteEpochs = "DELETE FROM epochs WHERE trial_id = ?1";
 constexpr const char* kCounts =
     "SELECT state, count(*) FROM trials WHERE sweep_id = ?1 AND latest = 1 GROUP BY state";
 constexpr const char* kFinishSweep = "UPDATE sweeps SET finished_at = ?2 WHERE id = ?1";
@@ -533,6 +543,7 @@ int64_t Store::create_sweep(const SweepDef& def, const std::vector<NewTrial>& tr
   for (size_t i = 0; i < trials.size(); ++i) {
     const int64_t model = model_id(trials[i].model);
     t.bind(1, sweep_id).bind(2, static_cast<int64_t>(i)).bind(3, model).bind(4, trials[i].seed);
+    t.bind_text_or_null(5, trials[i].reference);
     t.run();
   }
   insert_event("sweep_created", sweep_id, std::nullopt,
@@ -585,6 +596,7 @@ std::optional<ClaimedTrial> Store::claim(int64_t sweep_id, const Worker& worker)
         t.attempt = w.int64(2);
         t.model_id = w.int64(3);
         t.seed = w.int64(4);
+        if (!w.is_null(5)) t.reference = w.text(5);
         queue.push_back(std::move(t));
       }
       w.reset();
@@ -796,6 +808,35 @@ int64_t Store::requeue_failed(int64_t sweep_id, int64_t max_attempts) {
   while (s.step()) ids.push_back(s.int64(0));
   s.reset();
   for (int64_t id : ids) requeue(id, sweep_id, "failed");
+  op.done();
+  return static_cast<int64_t>(ids.size());
+}
+
+bool Store::release(int64_t trial_id) {
+  Op op(*this);
+  Statement& st = stmt(kTrialState);
+  st.bind(1, trial_id);
+  const bool running = st.step() && st.text(0) == "RUNNING";
+  const int64_t sweep_id = running ? st.int64(1) : 0;
+  st.reset();
+  if (running) {
+    stmt(kReleaseTrial).bind(1, trial_id).run();
+    stmt(kDeleteEpochs).bind(1, trial_id).run();  // a WAITING trial has no progress
+    waiting_.erase(sweep_id);                     // it goes before the queued ones
+    insert_event("trial_released", sweep_id, trial_id, nullptr);
+  }
+  op.done();
+  return running;
+}
+
+int64_t Store::release_running(int64_t sweep_id) {
+  Op op(*this);
+  std::vector<int64_t> ids;
+  Statement& s = stmt(kRunning);
+  s.bind(1, sweep_id);
+  while (s.step()) ids.push_back(s.int64(0));
+  s.reset();
+  for (int64_t id : ids) release(id);
   op.done();
   return static_cast<int64_t>(ids.size());
 }

@@ -26,7 +26,9 @@
 //   complete(), diverge(), fail()  the end of a RUNNING trial;
 //   requeue_stale()   RUNNING trials whose heartbeat is older than a grace
 //                     period -> FAILED, plus a new WAITING attempt;
-//   requeue_failed()  FAILED trials -> a new WAITING attempt, up to a limit.
+//   requeue_failed()  FAILED trials -> a new WAITING attempt, up to a limit;
+//   release(), release_running()  RUNNING -> WAITING, same attempt (a stop
+//                     that was no fault of the trial).
 // Every attempt keeps its own row; `latest` marks the current one.
 
 #include <cstdint>
@@ -80,6 +82,7 @@ struct ModelRecord {
 struct NewTrial {
   ModelRecord model;
   int64_t seed = 0;
+  std::string reference;  // a fixed point's name for a reference trial; empty: a sample
 };
 
 struct Worker {
@@ -99,6 +102,7 @@ struct ClaimedTrial {
   std::string model_hash;
   std::string family_params_json;
   std::string spec_json;
+  std::string reference;  // the fixed point's name; empty for a sample
 };
 
 struct StoreOptions {
@@ -162,6 +166,11 @@ class Store {
   // already made `max_attempts` attempts (0 = no limit), gets a new WAITING
   // attempt. Returns the number requeued.
   int64_t requeue_stale(int64_t sweep_id, double grace_seconds, int64_t max_attempts = 0);
+  // A RUNNING trial back to WAITING in the same attempt row (its worker was
+  // stopped, not failed: SIGTERM, preemption). False when it is not RUNNING.
+  bool release(int64_t trial_id);
+  // release() for every RUNNING trial of the sweep. Returns the number released.
+  int64_t release_running(int64_t sweep_id);
   // The sweep's current FAILED trials that made fewer than `max_attempts`
   // attempts (>= 1) get a new WAITING attempt. Returns the number requeued.
   int64_t requeue_failed(int64_t sweep_id, int64_t max_attempts);

@@ -323,6 +323,37 @@ TEST(SamplerDeterminism, HashIgnoresTheName) {
   EXPECT_NE(spec_hash(fixed_point("regnet_x_400mf")), named);
 }
 
+// Fixed points to train alongside (include) change what a sweep trains, so
+// they are part of the canonical form; the parent a space was refined from
+// is provenance only.
+TEST(SamplerSpaceFile, IncludeAndParent) {
+  const std::string base = R"({"family": "regnet", "params": {"depth": {"dist": "int", "low": 6, "high": 12},
+      "w_0": 24, "w_a": 36.0, "w_m": 2.5, "group_width": 8}})";
+  const DesignSpace plain = parse(base);
+  json with = json::parse(base);
+  with["include"] = {"resnet18", "regnet_x_200mf"};
+  with["parent"] = "sweep-1";
+  const DesignSpace s = parse(with.dump());
+  EXPECT_EQ(s.include, (std::vector<std::string>{"resnet18", "regnet_x_200mf"}));
+  EXPECT_EQ(s.parent, "sweep-1");
+  EXPECT_EQ(canonical_json(s)["include"], with["include"]);
+  EXPECT_FALSE(canonical_json(s).contains("parent"));
+  EXPECT_FALSE(canonical_json(plain).contains("include"));  // old spaces keep their hashes
+  EXPECT_NE(space_hash(s), space_hash(plain));
+  const DesignSpace round = parse_design_space(to_json(s), "round trip");
+  EXPECT_EQ(round.include, s.include);
+  EXPECT_EQ(round.parent, s.parent);
+
+  with["include"] = {"resnet18", "resnet181"};
+  EXPECT_NE(parse_error(with.dump()).find("include[1]: unknown fixed point 'resnet181'"),
+            std::string::npos)
+      << parse_error(with.dump());
+  with["include"] = {"resnet18", "resnet18"};
+  EXPECT_NE(parse_error(with.dump()).find("listed twice"), std::string::npos);
+  with["include"] = "resnet18";
+  EXPECT_NE(parse_error(with.dump()).find("must be a list"), std::string::npos);
+}
+
 // ---------------------------------------------------------- stratification
 
 TEST(SamplerStratify, IndexIFallsInBinIModB) {

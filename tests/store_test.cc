@@ -45,7 +45,8 @@ TEST(Store, CreatesVersionedSchema) {
     EXPECT_EQ(s.schema_version_before(), 0);
     EXPECT_EQ(s.journal_mode(), JournalMode::kWal);
     EXPECT_EQ(s.filesystem(), "local");
-    EXPECT_EQ(s.db().query_text("SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+    EXPECT_EQ(s.db().query_text("SELECT value FROM meta WHERE key = 'schema_version'"),
+              std::to_string(kSchemaVersion));
     EXPECT_EQ(s.db().query_int("PRAGMA application_id"), kApplicationId);
     EXPECT_EQ(s.db().query_text("PRAGMA journal_mode"), "wal");
     for (const char* table : {"meta", "sweeps", "models", "trials", "epochs", "events"})
@@ -83,7 +84,7 @@ TEST(Store, SweepsModelsAndWaitingTrials) {
   EXPECT_EQ(s.counts(a).total(), 5);
   // A refined sweep re-using two of the models: models are shared by hash.
   auto trials = fake_trials(2, 3);
-  trials.push_back({fake_model(100), 1});
+  trials.push_back({fake_model(100), 1, ""});
   const int64_t b = s.create_sweep(fake_sweep("b", "a"), trials);
   EXPECT_EQ(s.db().query_int("SELECT count(*) FROM models"), 6);
   EXPECT_EQ(s.db().query_int("SELECT parent_id FROM sweeps WHERE id = " + std::to_string(b)), a);
@@ -321,6 +322,103 @@ TEST(Store, RequeuesFailedTrialsUpToTheLimit) {
     EXPECT_EQ(failed[i].attempt, i);
     EXPECT_EQ(failed[i].error, "CUDA out of memory, attempt " + std::to_string(i));
   }
+}
+
+TEST(Store, ReleasesRunningTrialsToWaitingInTheSameRow) {
+  ScratchDir dir;
+  Store s(dir.file("r.db"), {});
+  const int64_t id = s.create_sweep(fake_sweep("a"), fake_trials(3));
+  const auto first = s.claim(id, {1, "n", ""});
+  const auto second = s.claim(id, {2, "n", ""});
+  ASSERT_TRUE(first && second);
+  EpochMetrics e;
+  e.epoch = 1;
+  e.train_loss = 2;
+  ASSERT_TRUE(s.record_epoch(second->trial_id, e));
+  EXPECT_TRUE(s.complete(first->trial_id, fake_result(1, 1)));
+  EXPECT_FALSE(s.release(first->trial_id));  // COMPLETE stays COMPLETE
+  EXPECT_EQ(s.release_running(id), 1);
+  EXPECT_FALSE(s.release(second->trial_id));  // already WAITING
+  StateCounts c = s.counts(id);
+  EXPECT_EQ(c.complete, 1);
+  EXPECT_EQ(c.waiting, 2);
+  // The released sample comes back first, as the same attempt.
+  const auto again = s.claim(id, {3, "m", ""});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->trial_id, second->trial_id);
+  EXPECT_EQ(again->attempt, 0);
+  s.flush();
+  Reader r(dir.file("r.db"));
+  EXPECT_TRUE(r.epochs(second->trial_id).empty());  // its partial progress is gone
+  TrialQuery q;
+  q.all_attempts = true;
+  EXPECT_EQ(r.trials("a", q).size(), 3u);
+  EXPECT_EQ(r.db().query_int("SELECT count(*) FROM events WHERE kind = 'trial_released'"), 1);
+}
+
+TEST(Store, ReferenceTrialsKeepTheirNameThroughRetries) {
+  ScratchDir dir;
+  Store s(dir.file("r.db"), {});
+  std::vector<NewTrial> trials = fake_trials(2);
+  trials[1].reference = "resnet18";
+  const int64_t id = s.create_sweep(fake_sweep("a"), trials);
+  const auto sample = s.claim(id, {0, "n", ""});
+  const auto ref = s.claim(id, {0, "n", ""});
+  ASSERT_TRUE(sample && ref);
+  EXPECT_EQ(sample->reference, "");
+  EXPECT_EQ(ref->reference, "resnet18");
+  EXPECT_TRUE(s.fail(ref->trial_id, "out of memory"));
+  EXPECT_EQ(s.requeue_failed(id, 2), 1);
+  const auto retry = s.claim(id, {0, "n", ""});
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->reference, "resnet18");
+  s.flush();
+  Reader r(dir.file("r.db"));
+  const auto rows = r.trials("a");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].reference, "");
+  EXPECT_EQ(rows[1].reference, "resnet18");
+  EXPECT_EQ(r.db().query_text("SELECT reference FROM results WHERE sample_index = 1"), "resnet18");
+}
+
+// A version-1 database (made by undoing version 2 by hand) is migrated by the
+// next writer to the columns a new database has.
+TEST(Store, MigratesVersion1) {
+  ScratchDir dir;
+  const std::string old_path = dir.file("old.db");
+  const std::string new_path = dir.file("new.db");
+  {
+    Store s(old_path, {});
+    s.create_sweep(fake_sweep("a"), fake_trials(2));
+  }
+  {
+    Db db(old_path, Db::Mode::kReadWrite);
+    const std::string view = *db.query_text("SELECT sql FROM sqlite_schema WHERE name = 'results'");
+    std::string v1_view = view;
+    const std::string ref = " t.reference,";
+    v1_view.erase(v1_view.find(ref), ref.size());
+    db.exec("DROP VIEW results; ALTER TABLE trials DROP COLUMN reference; " + v1_view +
+            "; UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+  }
+  EXPECT_THROW(Reader{old_path}, DatabaseFileError);  // readers never migrate
+  {
+    Store migrated(old_path, {});
+    EXPECT_EQ(migrated.schema_version_before(), 1);
+  }
+  { Store fresh(new_path, {}); }
+  const auto columns = [](const std::string& path, const std::string& table) {
+    Db db(path, Db::Mode::kReadOnly);
+    std::vector<std::string> out;
+    Statement st = db.prepare("SELECT name, type FROM pragma_table_info('" + table + "')");
+    while (st.step()) out.push_back(st.text(0) + " " + st.text(1));
+    return out;
+  };
+  for (const char* table : {"trials", "results", "current_trials", "models", "sweeps"})
+    EXPECT_EQ(columns(old_path, table), columns(new_path, table)) << table;
+  Reader r(old_path);
+  EXPECT_EQ(r.schema_version(), kSchemaVersion);
+  EXPECT_EQ(r.trials("a").size(), 2u);
+  EXPECT_EQ(r.db().query_int("SELECT count(*) FROM events WHERE kind = 'schema_migrated'"), 1);
 }
 
 TEST(Store, BatchesCommitTogether) {

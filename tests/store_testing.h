@@ -91,7 +91,7 @@ inline ModelRecord fake_model(int64_t i) {
 inline std::vector<NewTrial> fake_trials(int64_t n, int64_t offset = 0) {
   std::vector<NewTrial> out;
   out.reserve(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) out.push_back({fake_model(offset + i), 1000 + i});
+  for (int64_t i = 0; i < n; ++i) out.push_back({fake_model(offset + i), 1000 + i, ""});
   return out;
 }
 

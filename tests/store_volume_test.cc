@@ -51,7 +51,7 @@ TEST(StoreVolume, HundredThousandTrialsRoundTripExactly) {
     Store s(dir.file("r.db"), o);
     std::vector<NewTrial> trials;
     trials.reserve(kTrials);
-    for (int64_t i = 0; i < kTrials; ++i) trials.push_back({light_model(i), 1000 + i});
+    for (int64_t i = 0; i < kTrials; ++i) trials.push_back({light_model(i), 1000 + i, ""});
     const int64_t id = s.create_sweep(fake_sweep("big"), trials);
     for (int64_t i = 0; i < kTrials; ++i) {
       const auto c = s.claim(id, {i % 64, "node", "cuda"});
