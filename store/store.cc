@@ -687,6 +687,24 @@ bool Store::record_epoch(int64_t trial_id, const EpochMetrics& metrics) {
 
 bool Store::finish(int64_t trial_id, TrialState state, const TrialResult* result,
                    const std::string& error) {
+  const auto write_result = [&] {
+    Statement& s = stmt(kFinishWithResult);
+    s.bind(1, trial_id).bind(2, to_string(state)).bind(3, now());
+    bind_result(s, 4, *result);
+    s.bind_text_or_null(12, error);
+    s.run();
+  };
+  // The common case first: a RUNNING trial completes. The guarded UPDATE
+  // itself tells whether the trial was RUNNING, which saves a lookup per
+  // result; anything else takes the checked path below.
+  if (state == TrialState::kComplete && result) {
+    begin_write();
+    write_result();
+    const bool updated = db_->changes() == 1;
+    if (updated) insert_epochs(trial_id, result->epochs);
+    end_write();
+    if (updated) return true;
+  }
   Statement& q = stmt(kTrialState);
   q.bind(1, trial_id);
   if (!q.step()) {
@@ -703,18 +721,10 @@ bool Store::finish(int64_t trial_id, TrialState state, const TrialResult* result
     return false;
   }
   // Failures are rare: a savepoint keeps the state change and its event together.
-  std::optional<Op> op;
-  if (state == TrialState::kComplete)
-    begin_write();
-  else
-    op.emplace(*this);
-  if (result) insert_epochs(trial_id, result->epochs);
+  Op op(*this);
   if (result) {
-    Statement& s = stmt(kFinishWithResult);
-    s.bind(1, trial_id).bind(2, to_string(state)).bind(3, now());
-    bind_result(s, 4, *result);
-    s.bind_text_or_null(12, error);
-    s.run();
+    write_result();
+    insert_epochs(trial_id, result->epochs);
   } else {
     stmt(kFinishBare)
         .bind(1, trial_id)
@@ -726,10 +736,7 @@ bool Store::finish(int64_t trial_id, TrialState state, const TrialResult* result
   if (state != TrialState::kComplete)
     insert_event(state == TrialState::kFailed ? "trial_failed" : "trial_diverged", sweep_id,
                  trial_id, {{"error", error}});
-  if (op)
-    op->done();
-  else
-    end_write();
+  op.done();
   return true;
 }
 
