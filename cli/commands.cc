@@ -10,6 +10,11 @@ const std::vector<Command>& commands() {
       {"query", "Read a results database: sweeps, trials, best models, read-only SQL", run_query},
       {"export", "Write one sweep's trials as CSV or JSON lines", run_export},
       {"db", "Create, check or requeue a results database", run_db},
+      {"analyze", "A sweep's EDF, KS against other sweeps, good ranges, e_fit", run_analyze},
+      {"refine", "Narrow a sweep's space to its good ranges (+ next AnyNet constraint)",
+       run_refine},
+      {"report", "A sweep's design-space report: self-contained HTML, Markdown or JSON",
+       run_report},
   };
   return table;
 }

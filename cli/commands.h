@@ -27,5 +27,8 @@ int run_train(const std::vector<std::string>& args);
 int run_query(const std::vector<std::string>& args);
 int run_export(const std::vector<std::string>& args);
 int run_db(const std::vector<std::string>& args);
+int run_analyze(const std::vector<std::string>& args);
+int run_refine(const std::vector<std::string>& args);
+int run_report(const std::vector<std::string>& args);
 
 }  // namespace nds::cli
