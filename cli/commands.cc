@@ -13,6 +13,10 @@ const std::vector<Command>& commands() {
       {"analyze", "A sweep's EDF, KS against other sweeps, good ranges, e_fit", run_analyze},
       {"refine", "Narrow a sweep's space to its good ranges (+ next AnyNet constraint)",
        run_refine},
+      {"sweep", "Sample a space and train every model into a database (mpirun: MPI task farm)",
+       run_sweep},
+      {"status", "A database's sweeps: trials by state, throughput, ETA", run_status},
+      {"slurm", "Print an sbatch script that runs a sweep and requeues it to resume", run_slurm},
       {"report", "A sweep's design-space report: self-contained HTML, Markdown or JSON",
        run_report},
   };

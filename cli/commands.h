@@ -29,6 +29,9 @@ int run_export(const std::vector<std::string>& args);
 int run_db(const std::vector<std::string>& args);
 int run_analyze(const std::vector<std::string>& args);
 int run_refine(const std::vector<std::string>& args);
+int run_sweep(const std::vector<std::string>& args);
+int run_status(const std::vector<std::string>& args);
+int run_slurm(const std::vector<std::string>& args);
 int run_report(const std::vector<std::string>& args);
 
 }  // namespace nds::cli

@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/space_arg.h"
 #include "sampler/builtin_spaces.h"
 #include "sampler/design_space.h"
 #include "sampler/hash.h"
@@ -47,36 +48,6 @@ constexpr const char* kUsage =
     "'nds describe' takes), resolution, in_channels, num_classes, params, flops, acts,\n"
     "num_stages, stages (per-stage summary), attempts (candidates drawn), and bin when\n"
     "stratified.\n\n";
-
-bool looks_like_file(const std::string& arg) {
-  return arg.find('/') != std::string::npos ||
-         (arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0);
-}
-
-// The space's JSON text and the name errors should carry.
-json load_space_json(const std::string& arg, std::string* origin) {
-  std::string text;
-  if (looks_like_file(arg)) {
-    text = read_file(arg);
-    *origin = arg;
-  } else {
-    const sampler::BuiltinSpace* b = sampler::find_builtin_space(arg);
-    if (!b) {
-      std::string known;
-      for (const sampler::BuiltinSpace& s : sampler::builtin_spaces())
-        known += (known.empty() ? "" : ", ") + std::string(s.name);
-      throw std::invalid_argument("unknown space '" + arg + "' (built-in: " + known +
-                                  "; a file needs a '/' or a .json suffix)");
-    }
-    text = b->json_text;
-    *origin = arg;
-  }
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw std::invalid_argument("malformed JSON in '" + arg + "': " + e.what());
-  }
-}
 
 // A non-negative integer option, read as text so that "-1" is not wrapped.
 std::uint64_t parse_unsigned(const std::string& text, const std::string& option) {

@@ -26,15 +26,25 @@ std::string module_path() {
   return path.substr(0, path.rfind('/') + 1) + kModuleName;
 }
 
-TorchEntry load_entry() {
-  static TorchEntry entry = nullptr;  // loaded once, never unloaded (LibTorch registers globals)
-  if (entry) return entry;
+void* load_module() {
+  static void* handle = nullptr;  // loaded once, never unloaded (LibTorch registers globals)
+  if (handle) return handle;
   const std::string path = module_path();
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle)
     throw std::runtime_error("cannot load the LibTorch module " + path + ": " + dlerror());
-  entry = reinterpret_cast<TorchEntry>(dlsym(handle, kTorchEntry));
-  if (!entry) throw std::runtime_error(path + " has no entry point " + kTorchEntry);
+  return handle;
+}
+
+void* load_symbol(const char* name) {
+  void* symbol = dlsym(load_module(), name);
+  if (!symbol) throw std::runtime_error(module_path() + " has no entry point " + name);
+  return symbol;
+}
+
+TorchEntry load_entry() {
+  static TorchEntry entry = nullptr;
+  if (!entry) entry = reinterpret_cast<TorchEntry>(load_symbol(kTorchEntry));
   return entry;
 }
 
@@ -45,5 +55,11 @@ int run_torch_command(const char* command, const std::vector<std::string>& args)
 }
 
 int run_train(const std::vector<std::string>& args) { return run_torch_command("train", args); }
+
+const TorchSweepApi& torch_sweep_api() {
+  static const TorchSweepApi* api = nullptr;
+  if (!api) api = reinterpret_cast<TorchSweepEntry>(load_symbol(kTorchSweepEntry))();
+  return *api;
+}
 
 }  // namespace nds::cli

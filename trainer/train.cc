@@ -257,7 +257,8 @@ std::pair<double, double> evaluate(Net& net, const Split& split, const Normaliza
   return {e.top1, e.top5};
 }
 
-TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Progress* progress) {
+TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Progress* progress,
+                  const TrainHooks& hooks) {
   config.validate();
   reuse_freed_memory();
   const Clock::time_point run_start = Clock::now();
@@ -357,12 +358,17 @@ TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Prog
                          100.0 * (1.0 - h[1].item<double>() / (done * static_cast<double>(batch))),
                          m.lr, done * static_cast<double>(batch) / seconds_since(epoch_start));
       }
+      if (hooks.on_step && hooks.on_step(step)) {
+        result.stopped = true;
+        break;
+      }
     }
     m.steps = s;
     const torch::Tensor h = stats.to(torch::kCPU);  // also waits for the device
     m.train_seconds = seconds_since(epoch_start);
     result.train_seconds += m.train_seconds;
     result.steps = step;
+    if (result.stopped) break;  // an unfinished epoch is no result
     if (s > 0) {
       m.train_loss = h[0].item<double>() / static_cast<double>(s);
       const Errors e = errors_from_hits(h.narrow(0, 1, k), s * batch);
@@ -376,6 +382,7 @@ TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Prog
     }
     if (result.diverged) {
       result.epochs.push_back(m);
+      if (hooks.on_epoch) hooks.on_epoch(m);
       if (progress) progress->message("diverged: " + result.divergence + "; training stopped");
       break;
     }
@@ -394,6 +401,7 @@ TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Prog
     }
     m.eval_seconds = seconds_since(eval_start);
     result.epochs.push_back(m);
+    if (hooks.on_epoch) hooks.on_epoch(m);
     if (progress) progress->end_epoch(m, config.epochs);
     if (config.max_steps > 0 && step >= config.max_steps) break;
   }
@@ -438,6 +446,7 @@ nlohmann::json run_record(const NetSpec& spec, int resolution, const Dataset& da
       {"diverged", result.diverged},
   };
   if (result.diverged) j["divergence"] = result.divergence;
+  if (result.stopped) j["stopped"] = true;
   // The final errors, flat, for sweeps and their analyses.
   if (!result.epochs.empty()) {
     const EpochMetrics& last = result.epochs.back();

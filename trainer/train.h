@@ -4,6 +4,7 @@
 // crop and flip) as one native loop on the CPU or a CUDA device.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -80,9 +81,25 @@ struct TrainResult {
   double images_per_s = 0;    // over all training steps
   bool diverged = false;      // the loss became NaN or infinite: training stopped there
   std::string divergence;     // where, e.g. "loss nan at epoch 1, step 37"
+  bool stopped = false;       // TrainHooks::on_step asked to stop: epochs holds those finished
   int threads = 0;
   std::string device;
   std::string layout;         // "nhwc" or "nchw", as run
+};
+
+// Calls out of train(), on the calling thread, for whoever runs it (a sweep
+// worker sends heartbeats and per-epoch metrics, and notices a stop). Either
+// may be empty. Neither touches the model or the random streams, so a run with
+// hooks trains exactly as one without.
+struct TrainHooks {
+  // After every optimizer step, with the steps done so far in the run; keep
+  // it cheap (it runs every step; rate-limit there). Returning true stops
+  // training at once: the unfinished epoch is neither evaluated nor kept,
+  // and the result says `stopped`.
+  std::function<bool(int64_t step)> on_step;
+  // After each epoch that goes into TrainResult::epochs (the last one of a
+  // diverged run included), with the same metrics.
+  std::function<void(const EpochMetrics&)> on_epoch;
 };
 
 // Which device "auto", "cpu" or "cuda" means here: CUDA device
@@ -105,7 +122,7 @@ void reuse_freed_memory();
 // and data.test after every epoch. A loss that turns NaN or infinite stops
 // training and is reported in the result, not thrown. `progress` may be null.
 TrainResult train(Net& net, const Dataset& data, const TrainConfig& config,
-                  Progress* progress = nullptr);
+                  Progress* progress = nullptr, const TrainHooks& hooks = TrainHooks());
 
 // top-1 and top-5 error (percent) of `net` on a split, in evaluation mode.
 std::pair<double, double> evaluate(Net& net, const Split& split, const Normalization& norm,

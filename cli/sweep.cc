@@ -1,0 +1,572 @@
+// nds sweep: sample a design space, train every sample under one recipe and
+// store the results; with mpirun, rank 0 owns the database and the other
+// ranks train (cluster/farm.h). Running the same command again resumes.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/space_arg.h"
+#include "cli/torch_plugin.h"
+#include "cli/version.h"
+#include "cluster/comm.h"
+#include "cluster/farm.h"
+#include "cluster/noop_runner.h"
+#include "cluster/resources.h"
+#include "cluster/signals.h"
+#include "cluster/trial_runner.h"
+#include "sampler/design_space.h"
+#include "sampler/hash.h"
+#include "sampler/random.h"
+#include "sampler/sampler.h"
+#include "sampler/units.h"
+#include "space/complexity.h"
+#include "space/net_spec.h"
+#include "space/transforms.h"
+#include "space/zoo.h"
+#include "store/store.h"
+
+namespace nds::cli {
+namespace {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+constexpr int kExitInterrupted = 3;  // stopped by a signal; the same command resumes
+
+constexpr const char* kUsage =
+    "usage: nds sweep --space FILE|NAME -n N --db FILE --name NAME [--seed S]\n"
+    "                 [--flops LO:HI] [--params LO:HI] [--acts LO:HI] [--resolution R]\n"
+    "                 [--classes K] [--in-channels C] [--include NAME,...] [--max-retries K]\n"
+    "                 [--threads T] [--device auto|cpu|cuda] [--quiet] [training options]\n"
+    "       mpirun -np P nds sweep ...\n\n"
+    "Samples N models of a design space (as nds sample: sample i is a pure function of\n"
+    "space, seed and i), trains each under one recipe (the training options of nds\n"
+    "train) and records every trial in the results database FILE as sweep NAME. Under\n"
+    "mpirun, rank 0 owns the database and hands trials to the other ranks as they\n"
+    "become free; without mpirun (or with -np 1) the trials run in this process.\n\n"
+    "Running the same command again resumes: COMPLETE trials are kept, trials left\n"
+    "RUNNING by a dead run are retried. A different space, recipe, seed or N for an\n"
+    "existing NAME is refused. A trial that throws is FAILED (--max-retries K gives it K\n"
+    "more attempts), one whose loss turns NaN is DIVERGED; the others go on. SIGTERM,\n"
+    "SIGINT or SIGUSR1 stops the sweep: running trials go back to WAITING and nds exits\n"
+    "with status 3 (run the same command to resume).\n\n"
+    "--include trains the named fixed points (nds describe --list) alongside the\n"
+    "samples under the same recipe, as reference trials. Threads default to the\n"
+    "node's cores split between the ranks that train on it (rank 0 does not train\n"
+    "when there are workers); CUDA devices go by local rank.\n\n";
+
+std::uint64_t parse_unsigned(const std::string& text, const std::string& option) {
+  const bool digits = !text.empty() && text.size() <= 19 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits)
+    throw std::invalid_argument(option + " must be a non-negative integer, got '" + text + "'");
+  return std::stoull(text);
+}
+
+json window_json(const std::string& text, const std::string& option) {
+  const sampler::CountRange r = sampler::parse_count_range(text, option);
+  return json::array(
+      {r.lo, r.hi == std::numeric_limits<std::int64_t>::max() ? json(nullptr) : json(r.hi)});
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The folder of the database must exist: a typo should not become a new
+// directory tree or a late SQLite error.
+void check_db_folder(const std::string& path) {
+  if (path.empty() || path.back() == '/')
+    throw std::invalid_argument("--db needs a file name, got '" + path + "'");
+  const size_t slash = path.find_last_of('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw std::invalid_argument("--db '" + path + "': folder '" + dir + "' does not exist");
+  if (access(dir.c_str(), W_OK) != 0)
+    throw std::invalid_argument("--db '" + path + "': folder '" + dir + "' is not writable");
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0;
+}
+
+// Training seed of sample (or reference) i: independent of the stream that
+// drew its model.
+int64_t trial_seed(std::uint64_t seed, std::uint64_t index) {
+  constexpr std::uint64_t kTrainStream = 0x747261696e696e67ULL;  // "training"
+  return static_cast<int64_t>(sampler::mix64(sampler::stream_seed(seed, index) ^ kTrainStream) &
+                              0x7fffffffffffffffULL);
+}
+
+// What rank 0 decided before any training.
+struct Plan {
+  bool help = false;
+  std::string db;
+  std::string name;
+  std::uint64_t seed = 0;
+  int64_t n = 0;
+  sampler::DesignSpace space;
+  json recipe;
+  std::string data;  // --data with its folder (not part of the recipe)
+  std::string torch_version;
+  std::string device_kind;       // "cpu"/"cuda" (what auto gives) or "noop"
+  std::string runner = "torch";  // or "noop[:MS]" (test-only)
+  std::string device = "auto";
+  int threads = 0;  // 0: default_threads()
+  int64_t max_retries = 0;
+  bool quiet = false;
+  std::vector<std::string> train_args;
+};
+
+std::string first_difference(const json& a, const json& b) {
+  const json patch = json::diff(a, b);
+  if (patch.empty()) return "";
+  std::string path = patch[0].value("path", std::string());
+  return path.empty() ? "the whole value" : path;
+}
+
+Plan parse(const std::vector<std::string>& args) {
+  po::options_description opts("options");
+  // clang-format off
+  opts.add_options()
+      ("help,h", "show this help")
+      ("space", po::value<std::string>(), "built-in space NAME or space FILE (JSON)")
+      ("count,n", po::value<std::string>(), "number of samples N (>= 1)")
+      ("db", po::value<std::string>(), "results database FILE (created when missing)")
+      ("name", po::value<std::string>(), "sweep NAME in the database")
+      ("seed", po::value<std::string>()->default_value("0"), "seed of the sweep")
+      ("flops", po::value<std::string>(), "flops window LO:HI (e.g. 360M:400M)")
+      ("params", po::value<std::string>(), "parameter window LO:HI")
+      ("acts", po::value<std::string>(), "activation window LO:HI")
+      ("resolution", po::value<int>(), "input side (complexity and training images)")
+      ("classes", po::value<int>(), "classes of every model")
+      ("in-channels", po::value<int>(), "input channels of every model")
+      ("include", po::value<std::string>(), "fixed points trained as references, NAME,NAME")
+      ("max-retries", po::value<std::string>(), "more attempts for a FAILED trial (default 0)")
+      ("threads", po::value<std::string>(), "CPU threads per training rank")
+      ("device", po::value<std::string>(), "auto (CUDA by local rank when available), cpu, cuda")
+      ("quiet,q", "no progress lines");
+  // clang-format on
+  po::options_description hidden;
+  // Test-only: trials that train nothing (cluster/noop_runner.h).
+  hidden.add_options()("test-runner", po::value<std::string>());
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::variables_map vm;
+  const po::parsed_options parsed =
+      po::command_line_parser(args).options(all).allow_unregistered().run();
+  po::store(parsed, vm);
+  po::notify(vm);
+
+  Plan p;
+  if (vm.count("help")) {
+    p.help = true;
+    std::cout << kUsage << opts << '\n';
+    try {
+      std::cout << torch_sweep_api().options_help();
+    } catch (const std::exception&) {
+      std::cout << "training options: see nds train --help (the LibTorch module is missing)\n";
+    }
+    return p;
+  }
+  p.train_args = po::collect_unrecognized(parsed.options, po::include_positional);
+  for (const char* key : {"space", "db", "name", "count"})
+    if (!vm.count(key))
+      throw std::invalid_argument(std::string("missing ") +
+                                  (std::string(key) == "count" ? "-n N" : std::string("--") + key) +
+                                  " (see nds sweep --help)");
+  p.n = static_cast<int64_t>(parse_unsigned(vm["count"].as<std::string>(), "-n"));
+  if (p.n < 1) throw std::invalid_argument("-n must be >= 1, got " + std::to_string(p.n));
+  p.seed = parse_unsigned(vm["seed"].as<std::string>(), "--seed");
+  p.db = vm["db"].as<std::string>();
+  p.name = vm["name"].as<std::string>();
+  store::check_sweep_name(p.name);
+  check_db_folder(p.db);
+  if (vm.count("max-retries"))
+    p.max_retries =
+        static_cast<int64_t>(parse_unsigned(vm["max-retries"].as<std::string>(), "--max-retries"));
+  if (vm.count("threads")) {
+    const std::uint64_t t = parse_unsigned(vm["threads"].as<std::string>(), "--threads");
+    if (t < 1 || t > 4096)
+      throw std::invalid_argument("--threads must be in [1, 4096], got " + std::to_string(t));
+    p.threads = static_cast<int>(t);
+  }
+  if (vm.count("device")) {
+    p.device = vm["device"].as<std::string>();
+    if (p.device != "auto" && p.device != "cpu" && p.device != "cuda")
+      throw std::invalid_argument("unknown --device '" + p.device + "' (auto, cpu, cuda)");
+  }
+  p.quiet = vm.count("quiet") > 0;
+  if (vm.count("test-runner")) {
+    p.runner = vm["test-runner"].as<std::string>();
+    cluster::parse_noop_spec(p.runner);
+  }
+
+  // The space, with the options that replace its settings.
+  std::string origin;
+  json j = load_space_json(vm["space"].as<std::string>(), &origin);
+  if (!j.is_object()) throw std::invalid_argument(origin + ": a space must be a JSON object");
+  const auto positive = [&](const char* key) {
+    const int v = vm[key].as<int>();
+    if (v < 1)
+      throw std::invalid_argument(std::string("--") + key + " must be >= 1, got " +
+                                  std::to_string(v));
+    return v;
+  };
+  if (vm.count("resolution")) j["resolution"] = positive("resolution");
+  if (vm.count("classes")) j["num_classes"] = positive("classes");
+  if (vm.count("in-channels")) j["in_channels"] = positive("in-channels");
+  for (const char* key : {"flops", "params", "acts"}) {
+    if (!vm.count(key)) continue;
+    if (j.contains("constraints") && !j["constraints"].is_object())
+      throw std::invalid_argument(origin + ": constraints must be a JSON object");
+    j["constraints"][key] = window_json(vm[key].as<std::string>(), std::string("--") + key);
+  }
+  if (vm.count("include")) {
+    json inc = j.contains("include") ? j["include"] : json::array();
+    if (!inc.is_array()) throw std::invalid_argument(origin + ": include must be a list");
+    for (const std::string& name : split_list(vm["include"].as<std::string>()))
+      if (std::find(inc.begin(), inc.end(), json(name)) == inc.end()) inc.push_back(name);
+    j["include"] = inc;
+  }
+  p.space = sampler::parse_design_space(j, origin);
+
+  // The recipe; the models take the data's channels and classes unless the
+  // options named them.
+  if (p.runner != "torch") {
+    if (!p.train_args.empty())
+      throw std::invalid_argument("unknown option '" + p.train_args.front() + "'");
+    p.recipe = {{"test_runner", p.runner}};
+    p.device_kind = "noop";
+    return p;
+  }
+  const SweepRecipe r =
+      torch_sweep_api().make_recipe(p.train_args, p.space.resolution, p.space.num_classes);
+  const json& data = r.recipe.at("data");
+  const int channels = data.at("channels").get<int>();
+  const int classes = data.at("classes_of_data").get<int>();
+  const bool synthetic = data.at("source").get<std::string>() == "synthetic";
+  bool reparse = false;
+  if (p.space.in_channels != channels) {
+    if (vm.count("in-channels"))
+      throw std::invalid_argument("--in-channels " + std::to_string(p.space.in_channels) +
+                                  ", but the data has " + std::to_string(channels) + " channel(s)");
+    j["in_channels"] = channels;
+    reparse = true;
+  }
+  if (!synthetic && p.space.num_classes != classes) {
+    if (vm.count("classes"))
+      throw std::invalid_argument("--classes " + std::to_string(p.space.num_classes) +
+                                  ", but the data has " + std::to_string(classes) + " classes");
+    j["num_classes"] = classes;
+    reparse = true;
+  }
+  if (reparse) p.space = sampler::parse_design_space(j, origin);
+  p.recipe = r.recipe;
+  p.recipe["data"]["seed"] = p.seed;
+  p.data = r.data;
+  p.torch_version = r.torch_version;
+  p.device_kind = r.device;
+  return p;
+}
+
+std::vector<store::NewTrial> make_trials(const Plan& p) {
+  std::vector<store::NewTrial> trials;
+  sampler::Sampler sampler(p.space, p.seed);
+  for (int64_t i = 0; i < p.n; ++i) {
+    const sampler::Sample s = sampler.at(static_cast<std::uint64_t>(i));
+    store::NewTrial t;
+    t.model = {sampler::hash_text(s.hash), p.space.family, s.family_params, to_json(s.spec),
+               s.cost};
+    t.seed = trial_seed(p.seed, static_cast<std::uint64_t>(i));
+    trials.push_back(std::move(t));
+  }
+  ExpandOptions expand;
+  expand.in_channels = p.space.in_channels;
+  expand.num_classes = p.space.num_classes;
+  const bool cifar_stem = p.recipe.value("stem", std::string()) == "cifar";
+  for (const std::string& name : p.space.include) {
+    NetSpec spec = fixed_point(name, expand);
+    if (cifar_stem) spec = with_cifar_stem(spec);
+    store::NewTrial t;
+    const Complexity cost = complexity(spec, p.space.resolution);
+    t.model = {sampler::hash_text(sampler::spec_hash(spec)), spec.family,
+               json{{"family", spec.family}, {"fixed_point", name}}, to_json(spec), cost};
+    t.seed = trial_seed(p.seed, trials.size());
+    t.reference = name;
+    trials.push_back(std::move(t));
+  }
+  return trials;
+}
+
+// The existing sweep must be the same experiment; otherwise one line says
+// what differs.
+void check_same_sweep(store::Store& store, const Plan& p, int64_t total) {
+  store::Statement st = store.db().prepare(
+      "SELECT space_json, recipe_json, seed, sample_size FROM sweeps WHERE name = ?1");
+  st.bind(1, p.name);
+  if (!st.step()) throw std::logic_error("sweep vanished");
+  const std::string where = "sweep '" + p.name + "' in " + p.db;
+  const std::string hint = "; run it with its own options, or use a new --name";
+  json stored_space;
+  try {
+    stored_space = sampler::canonical_json(
+        sampler::parse_design_space(json::parse(st.text(0)), "the stored space"));
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(where + " has a space this nds cannot read (" + e.what() + ")");
+  }
+  const json space = sampler::canonical_json(p.space);
+  if (stored_space != space)
+    throw std::invalid_argument(where + " was made with a different space (" +
+                                first_difference(stored_space, space) + " differs)" + hint);
+  const json stored_recipe = json::parse(st.text(1));
+  if (stored_recipe != p.recipe)
+    throw std::invalid_argument(where + " was made with a different recipe (" +
+                                first_difference(stored_recipe, p.recipe) + " differs)" + hint);
+  if (static_cast<std::uint64_t>(st.int64(2)) != p.seed)
+    throw std::invalid_argument(where + " was made with --seed " + std::to_string(st.int64(2)) +
+                                ", not " + std::to_string(p.seed) + hint);
+  if (st.int64(3) != total)
+    throw std::invalid_argument(where + " has " + std::to_string(st.int64(3)) +
+                                " trials, this command makes " + std::to_string(total) + hint);
+}
+
+struct Opened {
+  std::unique_ptr<store::Store> store;
+  int64_t sweep_id = 0;
+  int64_t total = 0;
+  bool resumed = false;
+  int64_t requeued = 0;
+};
+
+Opened open_sweep_in(const Plan& p, int world_size, bool created) {
+  Opened o;
+  o.total = p.n + static_cast<int64_t>(p.space.include.size());
+  // Sample before creating the file, so bad constraints leave nothing behind.
+  std::optional<std::vector<store::NewTrial>> trials;
+  if (created) {
+    if (!p.space.parent.empty())
+      throw std::invalid_argument("parent sweep '" + p.space.parent + "' of '" + p.name +
+                                  "' is not in '" + p.db + "' (the database does not exist yet)");
+    trials = make_trials(p);
+  }
+  store::StoreOptions so;
+  so.nds_version = NDS_VERSION;
+  o.store = std::make_unique<store::Store>(p.db, so);
+  store::Store& store = *o.store;
+  if (const std::optional<int64_t> id = store.find_sweep(p.name)) {
+    check_same_sweep(store, p, o.total);
+    o.sweep_id = *id;
+    o.resumed = true;
+  } else {
+    if (!trials) trials = make_trials(p);
+    store::SweepDef def;
+    def.name = p.name;
+    def.family = p.space.family;
+    def.space = sampler::to_json(p.space);
+    def.recipe = p.recipe;
+    def.seed = static_cast<int64_t>(p.seed);
+    def.parent = p.space.parent;
+    def.build = {NDS_VERSION, p.torch_version, p.device_kind, world_size};
+    o.sweep_id = store.create_sweep(def, *trials);
+  }
+  // This process holds the writer lock, so a RUNNING trial belongs to a run
+  // that died: retry it.
+  o.requeued = store.requeue_stale(o.sweep_id, 0.0);
+  if (p.max_retries > 0) o.requeued += store.requeue_failed(o.sweep_id, p.max_retries + 1);
+  store.flush();
+  return o;
+}
+
+// A database this command created is removed again when the sweep could not
+// be set up in it, so bad input leaves no empty file behind.
+Opened open_sweep(const Plan& p, int world_size) {
+  const bool created = !file_exists(p.db);
+  try {
+    return open_sweep_in(p, world_size, created);
+  } catch (...) {
+    if (created)
+      for (const char* suffix : {"", "-wal", "-shm", "-journal", ".lock"})
+        std::remove((p.db + suffix).c_str());
+    throw;
+  }
+}
+
+std::unique_ptr<cluster::TrialRunner> make_runner(const std::string& runner, const json& recipe,
+                                                  const std::string& data, int threads,
+                                                  const std::string& device) {
+  if (runner != "torch") return cluster::make_noop_runner(cluster::parse_noop_spec(runner));
+  cluster::RunnerOptions ro;
+  ro.threads = threads;
+  ro.local_rank = cluster::local_rank();
+  return torch_sweep_api().make_runner(recipe, data, ro, device);
+}
+
+cluster::FarmOptions farm_options(const json& go) {
+  cluster::FarmOptions f;
+  f.quiet = go.value("quiet", false);
+  f.total = go.value("total", int64_t{0});
+  f.max_attempts = go.value("max_attempts", int64_t{0});
+  if (const char* inject = std::getenv("NDS_INJECT_FAILURE")) f.inject_failure = inject;
+  f.log = &std::cerr;
+  return f;
+}
+
+int run_worker(cluster::Comm& comm) {
+  const json go = cluster::wait_for_message(comm, 0);
+  if (!go.value("go", false)) return go.value("code", kExitUsage);
+  const std::string runner = go.at("runner").get<std::string>();
+  int threads = go.at("threads").get<int>();
+  if (threads <= 0) {
+    const bool with_root = go.at("host").get<std::string>() == cluster::host_name();
+    threads = cluster::default_threads(cluster::local_size() - (with_root ? 1 : 0));
+  }
+  const json recipe = go.at("recipe");
+  const std::string device = go.at("device").get<std::string>();
+  const std::string data = go.at("data").get<std::string>();
+  try {
+    return cluster::work(
+        comm, [&] { return make_runner(runner, recipe, data, threads, device); }, recipe,
+        farm_options(go));
+  } catch (const std::exception& e) {
+    // Rank 0 would wait for this rank forever (and MPI_Finalize with it).
+    std::cerr << "nds sweep: rank " << comm.rank() << ": " << e.what() << '\n';
+    comm.abort(kExitFailure);
+  }
+  return kExitFailure;  // not reached: abort() ends the job
+}
+
+void send_all(cluster::Comm& comm, const json& msg) {
+  const std::string bytes = msg.dump();
+  for (int r = 1; r < comm.size(); ++r) comm.send(r, bytes);
+}
+
+}  // namespace
+
+int run_sweep(const std::vector<std::string>& args) {
+  cluster::install_stop_signals();
+  cluster::Session session;
+  cluster::Comm& comm = session.world();
+  if (comm.rank() != 0) return run_worker(comm);
+
+  // Rank 0 checks everything and tells the workers go or no-go, so a bad
+  // command prints one message and every rank exits.
+  Plan plan;
+  Opened opened;
+  std::unique_ptr<cluster::TrialRunner> runner;
+  try {
+    plan = parse(args);
+    if (plan.help) {
+      send_all(comm, {{"go", false}, {"code", kExitOk}});
+      return kExitOk;
+    }
+    const int threads = plan.threads > 0 ? plan.threads : cluster::default_threads(1);
+    // Serial: load the data before touching the database.
+    if (comm.size() == 1)
+      runner = make_runner(plan.runner, plan.recipe, plan.data, threads, plan.device);
+    opened = open_sweep(plan, comm.size());
+  } catch (const std::invalid_argument&) {
+    send_all(comm, {{"go", false}, {"code", kExitUsage}});
+    throw;
+  } catch (const po::error&) {
+    send_all(comm, {{"go", false}, {"code", kExitUsage}});
+    throw;
+  } catch (...) {
+    send_all(comm, {{"go", false}, {"code", kExitFailure}});
+    throw;
+  }
+
+  const json go = {{"go", true},
+                   {"recipe", plan.recipe},
+                   {"runner", plan.runner},
+                   {"threads", plan.threads},
+                   {"device", plan.device},
+                   {"data", plan.data},
+                   {"host", cluster::host_name()},
+                   {"quiet", plan.quiet},
+                   {"total", opened.total},
+                   {"max_attempts", plan.max_retries > 0 ? plan.max_retries + 1 : 0}};
+  send_all(comm, go);
+  store::Store& store = *opened.store;
+  const store::StateCounts before = store.counts(opened.sweep_id);
+  if (!plan.quiet)
+    std::cerr << "nds sweep: '" << plan.name << "' in " << plan.db << ": "
+              << (opened.resumed ? "resuming, " : "new, ") << before.complete << " of "
+              << opened.total << " complete"
+              << (opened.requeued ? ", " + std::to_string(opened.requeued) + " requeued" : "")
+              << "; "
+              << (comm.size() > 1 ? std::to_string(comm.size() - 1) + " worker rank(s)"
+                                  : std::string("1 process"))
+              << '\n';
+
+  cluster::FarmOptions farm = farm_options(go);
+  farm.total = opened.total;
+  cluster::FarmReport report;
+  if (comm.size() == 1) {
+    report = cluster::run_serial(store, opened.sweep_id, *runner, plan.recipe, farm);
+  } else {
+    try {
+      report = cluster::serve(comm, store, opened.sweep_id, farm);
+    } catch (const std::exception& e) {
+      // The workers wait for rank 0: end the whole job, after committing
+      // what was recorded.
+      std::cerr << "nds sweep: " << e.what() << '\n';
+      try {
+        store.flush();
+      } catch (const std::exception&) {
+        // already reported the first error
+      }
+      comm.abort(kExitFailure);
+    }
+  }
+
+  const store::StateCounts after = store.counts(opened.sweep_id);
+  if (!report.interrupted && after.waiting == 0 && after.running == 0)
+    store.finish_sweep(opened.sweep_id);
+  store.flush();
+  std::cout << "sweep " << plan.name << ": " << after.complete << " COMPLETE, " << after.failed
+            << " FAILED, " << after.diverged << " DIVERGED, " << after.waiting + after.running
+            << " to do, of " << after.total()
+            << " (this run: " << report.complete + report.failed + report.diverged
+            << " finished in " << static_cast<int64_t>(report.wall_s + 0.5) << " s)\n";
+  const int trainers = std::max(1, comm.size() - 1);
+  if (!plan.quiet && report.wall_s > 0 && report.dispatched > 0) {
+    char line[160];
+    std::snprintf(line, sizeof line, "nds sweep: %d training rank(s) busy %.1f%% of %.1f s\n",
+                  trainers, 100.0 * report.busy_s / (report.wall_s * trainers), report.wall_s);
+    std::cerr << line;
+  }
+  if (report.interrupted) {
+    std::cerr << "nds sweep: interrupted; run the same command to resume\n";
+    return kExitInterrupted;
+  }
+  return kExitOk;
+}
+
+}  // namespace nds::cli

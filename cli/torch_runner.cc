@@ -1,0 +1,327 @@
+// nds sweep's LibTorch side, in libnds_torch.so: the recipe from the
+// training options, and the runner that trains one claimed trial after
+// another on data loaded once.
+
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+#include <torch/version.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/torch_plugin.h"
+#include "space/net_spec.h"
+#include "trainer/builder.h"
+#include "trainer/data.h"
+#include "trainer/train.h"
+
+namespace nds::cli {
+namespace {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+po::options_description training_options() {
+  po::options_description opts("training options (as nds train; they make the sweep's recipe)");
+  // clang-format off
+  opts.add_options()
+      ("data", po::value<std::string>()->default_value("fashion-mnist"),
+       "fashion-mnist[:DIR], cifar10:DIR, synthetic")
+      ("epochs", po::value<int64_t>(), "epochs (default 10)")
+      ("subset", po::value<int64_t>(), "train on N images drawn from the training set")
+      ("val", po::value<int64_t>(), "hold out N training images as a validation split")
+      ("test-subset", po::value<int64_t>(), "evaluate on the first N test images")
+      ("batch-size", po::value<int64_t>(), "batch size (default 128)")
+      ("lr", po::value<double>(), "peak learning rate (default 0.1 * batch size / 128)")
+      ("wd", po::value<double>(), "weight decay (default 5e-4)")
+      ("momentum", po::value<double>(), "momentum (default 0.9)")
+      ("no-nesterov", "plain momentum instead of Nesterov's")
+      ("no-wd-bn-bias", "no weight decay on BN's gamma/beta and on biases")
+      ("warmup", po::value<double>(), "linear warmup, in epochs (default 0.2)")
+      ("label-smoothing", po::value<double>(), "label smoothing (default 0)")
+      ("precise-bn", po::value<int64_t>(),
+       "recompute BN statistics on N training images before each evaluation")
+      ("no-augment", "no random crop or flip")
+      ("crop-padding", po::value<int64_t>(), "random-crop padding in pixels")
+      ("no-zero-init", "residual branches' final BN gamma starts at 1, not 0")
+      ("stem", po::value<std::string>(),
+       "'cifar': fixed points (--include) get a 3x3 stride-1 stem")
+      ("steps", po::value<int64_t>(), "stop each trial after N optimizer steps")
+      ("layout", po::value<std::string>(), "activations: auto, nchw, nhwc")
+      ("synthetic-size", po::value<int64_t>(),
+       "training images of the synthetic set (default 10000)");
+  // clang-format on
+  return opts;
+}
+
+json data_to_json(const trainer::DataSource& source, const trainer::DataOptions& o) {
+  return {{"source", source.name()},
+          {"resolution", o.resolution},
+          {"classes", o.classes},
+          {"synthetic_train", o.synthetic_train},
+          {"synthetic_test", o.synthetic_test},
+          {"subset", o.subset},
+          {"val", o.val},
+          {"test_subset", o.test_subset},
+          {"crop_padding", o.crop_padding}};
+}
+
+trainer::DataOptions data_from_json(const json& j) {
+  trainer::DataOptions o;
+  o.resolution = j.at("resolution").get<int>();
+  o.classes = j.at("classes").get<int>();
+  o.synthetic_train = j.at("synthetic_train").get<int64_t>();
+  o.synthetic_test = j.at("synthetic_test").get<int64_t>();
+  o.subset = j.at("subset").get<int64_t>();
+  o.val = j.at("val").get<int64_t>();
+  o.test_subset = j.at("test_subset").get<int64_t>();
+  o.crop_padding = j.at("crop_padding").get<int>();
+  return o;
+}
+
+json config_to_json(const trainer::TrainConfig& c) {
+  json j = trainer::to_json(c);
+  j.erase("seed");  // each trial's own, from the store
+  return j;
+}
+
+trainer::TrainConfig config_from_json(const json& j) {
+  trainer::TrainConfig c;
+  c.epochs = j.at("epochs").get<int>();
+  c.batch_size = j.at("batch_size").get<int>();
+  c.lr = j.at("lr").get<double>();
+  c.momentum = j.at("momentum").get<double>();
+  c.nesterov = j.at("nesterov").get<bool>();
+  c.weight_decay = j.at("weight_decay").get<double>();
+  c.wd_bn_bias = j.at("wd_bn_bias").get<bool>();
+  c.warmup_epochs = j.at("warmup_epochs").get<double>();
+  c.warmup_factor = j.at("warmup_factor").get<double>();
+  c.label_smoothing = j.at("label_smoothing").get<double>();
+  c.augment = j.at("augment").get<bool>();
+  c.zero_init_final_gamma = j.at("zero_init_final_gamma").get<bool>();
+  c.precise_bn = j.at("precise_bn").get<int64_t>();
+  c.max_steps = j.at("max_steps").get<int64_t>();
+  c.eval_batch_size = j.at("eval_batch_size").get<int>();
+  c.layout = j.at("layout").get<std::string>();
+  return c;
+}
+
+SweepRecipe make_recipe(const std::vector<std::string>& args, int resolution, int num_classes) {
+  po::options_description opts = training_options();
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  po::notify(vm);
+  const auto positive = [&](const char* key, int64_t max = INT32_MAX) -> int64_t {
+    if (!vm.count(key)) return 0;
+    const int64_t n = vm[key].as<int64_t>();
+    if (n < 1 || n > max)
+      throw std::invalid_argument(std::string("--") + key + " must be in [1, " +
+                                  std::to_string(max) + "], got " + std::to_string(n));
+    return n;
+  };
+  const auto real = [&](const char* key, double fallback) {
+    return vm.count(key) ? vm[key].as<double>() : fallback;
+  };
+
+  const trainer::DataSource source = trainer::parse_data_source(vm["data"].as<std::string>());
+  trainer::DataOptions data;
+  data.subset = positive("subset");
+  if (vm.count("val")) {
+    data.val = vm["val"].as<int64_t>();
+    if (data.val < 0)
+      throw std::invalid_argument("--val must be >= 0, got " + std::to_string(data.val));
+  }
+  data.test_subset = positive("test-subset");
+  if (vm.count("crop-padding")) {
+    const int64_t p = vm["crop-padding"].as<int64_t>();
+    if (p < 0 || p > 64)
+      throw std::invalid_argument("--crop-padding must be in [0, 64], got " + std::to_string(p));
+    data.crop_padding = static_cast<int>(p);
+  }
+  const bool synthetic = source.kind == trainer::DataSource::Kind::kSynthetic;
+  if (vm.count("synthetic-size")) {
+    if (!synthetic)
+      throw std::invalid_argument("--synthetic-size applies to --data synthetic only");
+    data.synthetic_train = positive("synthetic-size");
+    data.synthetic_test = std::max<int64_t>(1, data.synthetic_train / 5);
+  }
+  // Synthetic data takes the space's classes; real data has its own.
+  if (synthetic) data.classes = num_classes;
+  const trainer::DataShape shape = trainer::data_shape(source, data);
+  data.resolution = resolution == shape.side ? 0 : resolution;
+
+  trainer::TrainConfig cfg;
+  if (vm.count("epochs")) cfg.epochs = static_cast<int>(positive("epochs"));
+  if (vm.count("batch-size")) cfg.batch_size = static_cast<int>(positive("batch-size"));
+  cfg.lr = real("lr", cfg.lr);
+  if (vm.count("lr") && !(cfg.lr > 0))
+    throw std::invalid_argument("--lr must be > 0, got " + std::to_string(cfg.lr));
+  cfg.weight_decay = real("wd", cfg.weight_decay);
+  cfg.momentum = real("momentum", cfg.momentum);
+  cfg.nesterov = !vm.count("no-nesterov");
+  cfg.wd_bn_bias = !vm.count("no-wd-bn-bias");
+  cfg.warmup_epochs = real("warmup", cfg.warmup_epochs);
+  cfg.label_smoothing = real("label-smoothing", cfg.label_smoothing);
+  cfg.precise_bn = positive("precise-bn");
+  cfg.augment = !vm.count("no-augment");
+  cfg.zero_init_final_gamma = !vm.count("no-zero-init");
+  cfg.max_steps = positive("steps");
+  if (vm.count("layout")) cfg.layout = vm["layout"].as<std::string>();
+  cfg.validate();
+  const int64_t train_images =
+      synthetic ? (data.subset > 0 ? data.subset : data.synthetic_train) : data.subset;
+  if (train_images > 0 && cfg.batch_size > train_images)
+    throw std::invalid_argument("--batch-size " + std::to_string(cfg.batch_size) +
+                                " is more than the " + std::to_string(train_images) +
+                                " training images");
+  std::string stem;
+  if (vm.count("stem")) {
+    stem = vm["stem"].as<std::string>();
+    if (stem != "cifar") throw std::invalid_argument("unknown --stem '" + stem + "' (cifar)");
+  }
+
+  json d = data_to_json(source, data);
+  d["channels"] = shape.channels;
+  d["classes_of_data"] = shape.num_classes;
+  d["side"] = resolution;
+  SweepRecipe r;
+  r.recipe = {{"train", config_to_json(cfg)}, {"data", std::move(d)}, {"stem", stem}};
+  r.data = vm["data"].as<std::string>();
+  r.torch_version = TORCH_VERSION;
+  r.device = torch::cuda::is_available() ? "cuda" : "cpu";
+  return r;
+}
+
+double or_nan(double v) {
+  return v >= 0 ? v : kNaN;
+}
+
+store::EpochMetrics to_store(const trainer::EpochMetrics& m) {
+  store::EpochMetrics e;
+  e.epoch = m.epoch;
+  e.train_loss = m.train_loss;
+  e.train_top1_err = m.train_top1_err;
+  e.train_top5_err = m.train_top5_err;
+  e.test_top1_err = or_nan(m.test_top1_err);
+  e.test_top5_err = or_nan(m.test_top5_err);
+  e.lr = m.lr;
+  e.seconds = m.train_seconds + m.eval_seconds;
+  return e;
+}
+
+store::TrialResult to_store(const trainer::TrainResult& r) {
+  store::TrialResult out;
+  out.top1_err = out.top5_err = out.best_top1_err = out.best_top5_err = out.train_loss = kNaN;
+  for (const trainer::EpochMetrics& m : r.epochs) {
+    const store::EpochMetrics e = to_store(m);
+    out.epochs.push_back(e);
+    out.top1_err = e.test_top1_err;
+    out.top5_err = e.test_top5_err;
+    out.train_loss = e.train_loss;
+    if (std::isfinite(e.test_top1_err) &&
+        !(std::isfinite(out.best_top1_err) && out.best_top1_err <= e.test_top1_err)) {
+      out.best_top1_err = e.test_top1_err;
+      out.best_top5_err = e.test_top5_err;
+    }
+  }
+  out.epochs_done = static_cast<int64_t>(r.epochs.size());
+  out.train_seconds = r.total_seconds;
+  out.images_per_sec = r.images_per_s;
+  return out;
+}
+
+class TorchRunner : public cluster::TrialRunner {
+ public:
+  TorchRunner(const json& recipe, const std::string& data_text,
+              const cluster::RunnerOptions& options, const std::string& device)
+      : config_(config_from_json(recipe.at("train"))) {
+    const json& d = recipe.at("data");
+    const trainer::DataSource source = trainer::parse_data_source(data_text);
+    if (source.name() != d.at("source").get<std::string>())
+      throw std::invalid_argument("--data " + data_text + " is not the recipe's " +
+                                  d.at("source").get<std::string>());
+    trainer::DataOptions data = data_from_json(d);
+    data.seed = d.value("seed", uint64_t{0});  // the sweep's seed: same data on every rank
+    config_.threads = options.threads;
+    config_.device = device;
+    config_.validate();
+    device_ = trainer::resolve_device(device);
+    data_ = trainer::load_dataset(source, data);
+  }
+
+  cluster::TrialOutcome run(const store::ClaimedTrial& trial, const json&,
+                            cluster::TrialEvents& events) override {
+    const NetSpec spec = net_spec_from_json(json::parse(trial.spec_json));
+    if (spec.in_channels != data_.channels || spec.num_classes != data_.num_classes)
+      throw std::invalid_argument("the model takes " + std::to_string(spec.in_channels) +
+                                  " channels and " + std::to_string(spec.num_classes) +
+                                  " classes, the data has " + std::to_string(data_.channels) +
+                                  " and " + std::to_string(data_.num_classes));
+    trainer::TrainConfig cfg = config_;
+    cfg.seed = static_cast<uint64_t>(trial.seed);
+    // The farm rate-limits heartbeats and makes stop_requested() cheap
+    // enough for every step; each finished epoch goes out as it ends.
+    trainer::TrainHooks hooks;
+    hooks.on_step = [&events](int64_t) {
+      events.heartbeat();
+      return events.stop_requested();
+    };
+    hooks.on_epoch = [&events](const trainer::EpochMetrics& m) { events.epoch(to_store(m)); };
+    trainer::Net net = trainer::build_net(spec, cfg.seed, cfg.init());
+    const trainer::TrainResult r = trainer::train(net, data_, cfg, nullptr, hooks);
+    cluster::TrialOutcome outcome;
+    if (r.stopped) {
+      outcome.status = cluster::TrialStatus::kInterrupted;
+      return outcome;
+    }
+    outcome.result = to_store(r);
+    if (r.diverged) {
+      outcome.status = cluster::TrialStatus::kDiverged;
+      outcome.error = r.divergence;
+    } else if (!std::isfinite(outcome.result.top1_err)) {
+      outcome.status = cluster::TrialStatus::kFailed;
+      outcome.error = "no test error after training";
+    }
+    return outcome;
+  }
+
+  std::string device() const override { return device_.str(); }
+
+ private:
+  trainer::TrainConfig config_;
+  torch::Device device_{torch::kCPU};
+  trainer::Dataset data_;
+};
+
+std::unique_ptr<cluster::TrialRunner> make_runner(const json& recipe, const std::string& data,
+                                                  const cluster::RunnerOptions& options,
+                                                  const std::string& device) {
+  return std::make_unique<TorchRunner>(recipe, data, options, device);
+}
+
+const char* options_help() {
+  static const std::string text = [] {
+    std::ostringstream s;
+    s << training_options();
+    return s.str();
+  }();
+  return text.c_str();
+}
+
+const TorchSweepApi kApi = {make_recipe, make_runner, options_help};
+
+}  // namespace
+}  // namespace nds::cli
+
+extern "C" __attribute__((visibility("default"))) const nds::cli::TorchSweepApi*
+nds_torch_sweep_api() {
+  return &nds::cli::kApi;
+}

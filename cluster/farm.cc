@@ -1,0 +1,425 @@
+#include "cluster/farm.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <stdexcept>
+#include <thread>
+#include <unordered_set>
+
+#include "cluster/messages.h"
+#include "cluster/resources.h"
+#include "cluster/signals.h"
+
+namespace nds::cluster {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Sleeps between empty polls: short right after a message (the next one
+// usually follows), growing to a cap when nothing happens, so an idle rank
+// costs next to no CPU. MPI has no wake-up, so the cap is the latency of a
+// message that arrives while the rank sleeps: both sides of an exchange must
+// keep it small, or their backoffs grow in step and every round trip pays
+// both full sleeps (with 20 ms caps a trial took 28 ms to hand over).
+class Backoff {
+ public:
+  explicit Backoff(int max_us) : max_us_(max_us) {}
+  void reset() { us_ = kMinUs; }
+  void sleep() {
+    std::this_thread::sleep_for(std::chrono::microseconds(us_));
+    us_ = std::min(us_ * 2, max_us_);
+  }
+
+ private:
+  static constexpr int kMinUs = 50;
+  int max_us_;
+  int us_ = kMinUs;
+};
+
+// Rank 0 between messages: a result waits 5 ms on average to be noticed
+// (0.5% of a one-second trial) for at most 100 wake-ups a second; a wake-up
+// (a context switch and an MPI_Iprobe) costs 30-50 us of CPU in a VM, so a
+// 2 ms cap already took 2% of a core.
+constexpr int kServeMaxSleepUs = 10000;
+// A worker waiting for rank 0's answer to its result: it comes within
+// rank 0's cap, so polling faster costs little and saves most of a cap.
+constexpr int kReplyMaxSleepUs = 200;
+// Anything else (the go message before the sweep starts): no hurry.
+constexpr int kIdleMaxSleepUs = 20000;
+
+std::string percent(double v) {
+  if (!std::isfinite(v)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", v);
+  return buf;
+}
+
+std::string fixed1(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+// The trial's name in progress lines: "sample 7" or "regnet_x_200mf".
+std::string trial_name(const store::ClaimedTrial& t) {
+  return t.reference.empty() ? "sample " + std::to_string(t.sample_index) : t.reference;
+}
+
+class ProgressLog {
+ public:
+  explicit ProgressLog(const FarmOptions& o) : options_(o) {}
+  void finished(const store::ClaimedTrial& t, const TrialOutcome& o, int rank, double seconds) {
+    ++done_;
+    if (options_.quiet || !options_.log) return;
+    std::string line = "[" + std::to_string(done_) +
+                       (options_.total > 0 ? "/" + std::to_string(options_.total) : "") + "] " +
+                       trial_name(t) + " " + to_string(o.status);
+    if (o.status == TrialStatus::kComplete) line += " top-1 " + percent(o.result.top1_err);
+    if (!o.error.empty()) line += ": " + o.error;
+    line += " (" + fixed1(seconds) + " s";
+    if (rank > 0) line += ", rank " + std::to_string(rank);
+    line += ")";
+    *options_.log << line << '\n' << std::flush;
+  }
+  void message(const std::string& line) {
+    if (options_.log) *options_.log << line << '\n' << std::flush;
+  }
+
+ private:
+  const FarmOptions& options_;
+  int64_t done_ = 0;
+};
+
+// The next WAITING trial; when none, FAILED ones get another attempt (up to
+// max_attempts) and are claimed in turn.
+std::optional<store::ClaimedTrial> claim_next(store::Store& store, int64_t sweep_id,
+                                              const store::Worker& worker,
+                                              const FarmOptions& options) {
+  std::optional<store::ClaimedTrial> trial = store.claim(sweep_id, worker);
+  if (!trial && options.max_attempts > 0 &&
+      store.requeue_failed(sweep_id, options.max_attempts) > 0)
+    trial = store.claim(sweep_id, worker);
+  return trial;
+}
+
+void count(FarmReport& report, TrialStatus status) {
+  switch (status) {
+    case TrialStatus::kComplete:
+      ++report.complete;
+      break;
+    case TrialStatus::kDiverged:
+      ++report.diverged;
+      break;
+    case TrialStatus::kFailed:
+      ++report.failed;
+      break;
+    case TrialStatus::kInterrupted:
+      ++report.released;
+      break;
+  }
+}
+
+// Runs one trial, turning an exception into a FAILED outcome; applies the
+// test-only failure injection first.
+TrialOutcome run_trial(TrialRunner& runner, const store::ClaimedTrial& trial, const json& recipe,
+                       TrialEvents& events, const std::unordered_set<int64_t>& inject) {
+  try {
+    if (trial.reference.empty() && inject.count(trial.sample_index))
+      throw std::runtime_error("injected failure (NDS_INJECT_FAILURE) in sample " +
+                               std::to_string(trial.sample_index));
+    return runner.run(trial, recipe, events);
+  } catch (const std::exception& e) {
+    TrialOutcome o;
+    o.status = TrialStatus::kFailed;
+    o.error = e.what();
+    if (o.error.empty()) o.error = "unknown error";
+    return o;
+  }
+}
+
+std::unordered_set<int64_t> inject_set(const std::string& spec) {
+  const std::vector<int64_t> v = parse_index_list(spec);
+  return {v.begin(), v.end()};
+}
+
+json wait_for(Comm& comm, int source, int max_sleep_us) {
+  Backoff backoff(max_sleep_us);
+  while (true) {
+    if (comm.poll()) return json::parse(comm.receive(source));
+    backoff.sleep();
+  }
+}
+
+// ---- serial ----
+
+class SerialEvents : public TrialEvents {
+ public:
+  SerialEvents(store::Store& store, int64_t trial_id, double heartbeat_s)
+      : store_(store), trial_id_(trial_id), heartbeat_s_(heartbeat_s) {}
+  void heartbeat() override {
+    if (seconds_since(last_) < heartbeat_s_) return;
+    last_ = Clock::now();
+    store_.heartbeat(trial_id_);
+    store_.flush_if_due();
+  }
+  void epoch(const store::EpochMetrics& m) override {
+    last_ = Clock::now();
+    store_.record_epoch(trial_id_, m);
+    store_.flush_if_due();
+  }
+  bool stop_requested() override { return cluster::stop_requested(); }
+
+ private:
+  store::Store& store_;
+  int64_t trial_id_;
+  double heartbeat_s_;
+  Clock::time_point last_ = Clock::now();
+};
+
+// ---- worker ----
+
+class WorkerEvents : public TrialEvents {
+ public:
+  WorkerEvents(Comm& comm, int64_t trial_id, double heartbeat_s)
+      : comm_(comm), trial_id_(trial_id), heartbeat_s_(heartbeat_s) {}
+  void heartbeat() override {
+    if (seconds_since(last_) < heartbeat_s_) return;
+    last_ = Clock::now();
+    comm_.send(0, json{{"type", "heartbeat"}, {"trial", trial_id_}}.dump());
+  }
+  void epoch(const store::EpochMetrics& m) override {
+    last_ = Clock::now();
+    comm_.send(0, json{{"type", "epoch"}, {"trial", trial_id_}, {"metrics", to_json(m)}}.dump());
+  }
+  bool stop_requested() override {
+    if (stopped_ || cluster::stop_requested()) return true;
+    // Rank 0 sends nothing to a busy worker but `stop`.
+    if (comm_.poll()) {
+      const json msg = json::parse(comm_.receive(0));
+      if (msg.value("type", "") == "stop") stopped_ = true;
+    }
+    return stopped_;
+  }
+
+ private:
+  Comm& comm_;
+  int64_t trial_id_;
+  double heartbeat_s_;
+  Clock::time_point last_ = Clock::now();
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+json wait_for_message(Comm& comm, int source) {
+  return wait_for(comm, source, kIdleMaxSleepUs);
+}
+
+std::vector<int64_t> parse_index_list(const std::string& spec) {
+  std::vector<int64_t> out;
+  size_t start = 0;
+  while (start < spec.size()) {
+    size_t comma = spec.find(',', start);
+    if (comma == std::string::npos) comma = spec.size();
+    const std::string item = spec.substr(start, comma - start);
+    if (item.empty() || item.size() > 18 ||
+        item.find_first_not_of("0123456789") != std::string::npos)
+      throw std::invalid_argument("bad sample index '" + item + "' in '" + spec +
+                                  "' (expected a list like 3,7,11)");
+    out.push_back(std::stoll(item));
+    start = comma + 1;
+  }
+  return out;
+}
+
+bool record_outcome(store::Store& store, int64_t trial_id, const TrialOutcome& o) {
+  switch (o.status) {
+    case TrialStatus::kComplete:
+      return store.complete(trial_id, o.result);
+    case TrialStatus::kDiverged:
+      return store.diverge(trial_id, o.result, o.error);
+    case TrialStatus::kFailed:
+      return store.fail(trial_id, o.error, o.result.epochs.empty() ? nullptr : &o.result);
+    case TrialStatus::kInterrupted:
+      return store.release(trial_id);
+  }
+  return false;
+}
+
+FarmReport run_serial(store::Store& store, int64_t sweep_id, TrialRunner& runner,
+                      const json& recipe, const FarmOptions& options) {
+  FarmReport report;
+  ProgressLog log(options);
+  const auto inject = inject_set(options.inject_failure);
+  const store::Worker me{0, host_name(), runner.device()};
+  const Clock::time_point start = Clock::now();
+  while (!stop_requested()) {
+    const std::optional<store::ClaimedTrial> trial = claim_next(store, sweep_id, me, options);
+    if (!trial) break;
+    ++report.dispatched;
+    SerialEvents events(store, trial->trial_id, options.heartbeat_s);
+    const Clock::time_point t0 = Clock::now();
+    const TrialOutcome outcome = run_trial(runner, *trial, recipe, events, inject);
+    const double seconds = seconds_since(t0);
+    report.busy_s += seconds;
+    record_outcome(store, trial->trial_id, outcome);
+    store.flush_if_due();
+    count(report, outcome.status);
+    log.finished(*trial, outcome, 0, seconds);
+  }
+  if (stop_requested()) {
+    report.interrupted = true;
+    report.released += store.release_running(sweep_id);
+  }
+  store.flush();
+  report.wall_s = seconds_since(start);
+  return report;
+}
+
+FarmReport serve(Comm& comm, store::Store& store, int64_t sweep_id, const FarmOptions& options) {
+  FarmReport report;
+  ProgressLog log(options);
+  const Clock::time_point start = Clock::now();
+  struct Busy {
+    store::ClaimedTrial trial;
+    Clock::time_point since;
+  };
+  std::map<int, Busy> busy;              // rank -> its trial
+  std::map<int, store::Worker> workers;  // rank -> where it runs
+  int live = comm.size() - 1;            // workers that have not left
+  int fatal = 0;
+  std::string first_fatal;
+  bool stopping = false;
+  Clock::time_point stop_since;
+  Backoff backoff(kServeMaxSleepUs);
+
+  const auto send = [&](int rank, const json& msg) { comm.send(rank, msg.dump()); };
+  const auto leave = [&](int rank) {
+    send(rank, {{"type", "done"}});
+    --live;
+  };
+  const auto assign = [&](int rank) {
+    if (stopping) return leave(rank);
+    std::optional<store::ClaimedTrial> trial = claim_next(store, sweep_id, workers[rank], options);
+    if (!trial) return leave(rank);
+    ++report.dispatched;
+    send(rank, {{"type", "trial"}, {"trial", to_json(*trial)}});
+    busy[rank] = Busy{std::move(*trial), Clock::now()};
+  };
+  const auto begin_stop = [&](const std::string& why) {
+    if (stopping) return;
+    stopping = true;
+    stop_since = Clock::now();
+    report.interrupted = true;
+    // At once: SIGKILL may follow SIGTERM within seconds.
+    report.released += store.release_running(sweep_id);
+    store.flush();
+    log.message("nds sweep: " + why + ": stopping; " + std::to_string(busy.size()) +
+                " running trial(s) back to WAITING");
+    for (const auto& [rank, b] : busy) send(rank, {{"type", "stop"}});
+  };
+
+  while (live > 0) {
+    if (!stopping && stop_requested()) begin_stop("signal " + std::to_string(stop_signal()));
+    if (stopping && seconds_since(stop_since) > options.stop_wait_s) {
+      log.message("nds sweep: " + std::to_string(live) + " worker(s) did not stop within " +
+                  fixed1(options.stop_wait_s) + " s; ending the job");
+      store.flush();
+      comm.abort(3);
+    }
+    const std::optional<int> src = comm.poll();
+    if (!src) {
+      store.flush_if_due();
+      backoff.sleep();
+      continue;
+    }
+    backoff.reset();
+    const int rank = *src;
+    const json msg = json::parse(comm.receive(rank));
+    const std::string type = msg.value("type", "");
+    if (type == "ready") {
+      workers[rank] = store::Worker{rank, msg.value("host", ""), msg.value("device", "")};
+      assign(rank);
+    } else if (type == "heartbeat" || type == "epoch") {
+      const auto it = busy.find(rank);
+      if (it == busy.end()) continue;
+      if (type == "heartbeat")
+        store.heartbeat(it->second.trial.trial_id);
+      else
+        store.record_epoch(it->second.trial.trial_id, epoch_from_json(msg.at("metrics")));
+    } else if (type == "result") {
+      const auto it = busy.find(rank);
+      if (it == busy.end())
+        throw CommError("rank " + std::to_string(rank) + " sent a result without a trial");
+      const TrialOutcome outcome = outcome_from_json(msg.at("outcome"));
+      const double seconds = msg.value("seconds", seconds_since(it->second.since));
+      report.busy_s += seconds;
+      // After a stop the trial is WAITING again; a late result is logged by
+      // the store and the trial is trained again on resume.
+      if (record_outcome(store, it->second.trial.trial_id, outcome)) {
+        count(report, outcome.status);
+        log.finished(it->second.trial, outcome, rank, seconds);
+      }
+      if (outcome.status == TrialStatus::kInterrupted && !stopping)
+        begin_stop("rank " + std::to_string(rank) + " was interrupted");
+      busy.erase(it);
+      assign(rank);
+    } else if (type == "fatal") {
+      ++fatal;
+      const std::string error = msg.value("error", std::string("unknown error"));
+      if (first_fatal.empty()) first_fatal = error;
+      log.message("nds sweep: rank " + std::to_string(rank) + " cannot train: " + error);
+      const auto it = busy.find(rank);
+      if (it != busy.end()) {
+        store.release(it->second.trial.trial_id);
+        busy.erase(it);
+      }
+      --live;
+    } else {
+      throw CommError("rank " + std::to_string(rank) + " sent an unknown message: " + msg.dump());
+    }
+    store.flush_if_due();
+  }
+  store.flush();
+  report.wall_s = seconds_since(start);
+  if (fatal == comm.size() - 1 && !report.interrupted)
+    throw std::runtime_error("no worker could train: " + first_fatal);
+  return report;
+}
+
+int work(Comm& comm, const RunnerFactory& make_runner, const json& recipe,
+         const FarmOptions& options) {
+  std::unique_ptr<TrialRunner> runner;
+  try {
+    runner = make_runner();
+  } catch (const std::exception& e) {
+    comm.send(0, json{{"type", "fatal"}, {"error", e.what()}}.dump());
+    return 1;
+  }
+  const auto inject = inject_set(options.inject_failure);
+  comm.send(0, json{{"type", "ready"}, {"host", host_name()}, {"device", runner->device()}}.dump());
+  while (true) {
+    const json msg = wait_for(comm, 0, kReplyMaxSleepUs);
+    const std::string type = msg.value("type", "");
+    if (type == "done") return 0;
+    if (type == "stop") continue;  // arrived after our result; `done` follows
+    if (type != "trial") throw CommError("rank 0 sent an unknown message: " + msg.dump());
+    const store::ClaimedTrial trial = claimed_from_json(msg.at("trial"));
+    WorkerEvents events(comm, trial.trial_id, options.heartbeat_s);
+    const Clock::time_point t0 = Clock::now();
+    const TrialOutcome outcome = run_trial(*runner, trial, recipe, events, inject);
+    comm.send(
+        0, json{{"type", "result"}, {"seconds", seconds_since(t0)}, {"outcome", to_json(outcome)}}
+               .dump());
+  }
+}
+
+}  // namespace nds::cluster

@@ -1,0 +1,117 @@
+#include "cluster/messages.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace nds::cluster {
+namespace {
+
+using nlohmann::json;
+
+json number(double v) {
+  return std::isfinite(v) ? json(v) : json(nullptr);
+}
+
+double number_from(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::numeric_limits<double>::quiet_NaN();
+  return it->get<double>();
+}
+
+TrialStatus status_from(const std::string& s) {
+  for (TrialStatus t : {TrialStatus::kComplete, TrialStatus::kDiverged, TrialStatus::kFailed,
+                        TrialStatus::kInterrupted})
+    if (s == to_string(t)) return t;
+  throw std::invalid_argument("unknown trial status '" + s + "' in a farm message");
+}
+
+}  // namespace
+
+json to_json(const store::ClaimedTrial& t) {
+  return {{"trial_id", t.trial_id},
+          {"sweep_id", t.sweep_id},
+          {"sample_index", t.sample_index},
+          {"attempt", t.attempt},
+          {"seed", t.seed},
+          {"model_id", t.model_id},
+          {"model_hash", t.model_hash},
+          {"family_params", t.family_params_json},
+          {"spec", t.spec_json},
+          {"reference", t.reference}};
+}
+
+store::ClaimedTrial claimed_from_json(const json& j) {
+  store::ClaimedTrial t;
+  t.trial_id = j.at("trial_id").get<int64_t>();
+  t.sweep_id = j.at("sweep_id").get<int64_t>();
+  t.sample_index = j.at("sample_index").get<int64_t>();
+  t.attempt = j.at("attempt").get<int64_t>();
+  t.seed = j.at("seed").get<int64_t>();
+  t.model_id = j.at("model_id").get<int64_t>();
+  t.model_hash = j.at("model_hash").get<std::string>();
+  t.family_params_json = j.at("family_params").get<std::string>();
+  t.spec_json = j.at("spec").get<std::string>();
+  t.reference = j.value("reference", std::string());
+  return t;
+}
+
+json to_json(const store::EpochMetrics& m) {
+  return {{"epoch", m.epoch},
+          {"train_loss", number(m.train_loss)},
+          {"train_top1_err", number(m.train_top1_err)},
+          {"train_top5_err", number(m.train_top5_err)},
+          {"test_top1_err", number(m.test_top1_err)},
+          {"test_top5_err", number(m.test_top5_err)},
+          {"lr", number(m.lr)},
+          {"seconds", number(m.seconds)}};
+}
+
+store::EpochMetrics epoch_from_json(const json& j) {
+  store::EpochMetrics m;
+  m.epoch = j.at("epoch").get<int64_t>();
+  m.train_loss = number_from(j, "train_loss");
+  m.train_top1_err = number_from(j, "train_top1_err");
+  m.train_top5_err = number_from(j, "train_top5_err");
+  m.test_top1_err = number_from(j, "test_top1_err");
+  m.test_top5_err = number_from(j, "test_top5_err");
+  m.lr = number_from(j, "lr");
+  m.seconds = number_from(j, "seconds");
+  return m;
+}
+
+json to_json(const TrialOutcome& o) {
+  const store::TrialResult& r = o.result;
+  json epochs = json::array();
+  for (const store::EpochMetrics& m : r.epochs) epochs.push_back(to_json(m));
+  return {{"status", to_string(o.status)},
+          {"error", o.error},
+          {"top1_err", number(r.top1_err)},
+          {"top5_err", number(r.top5_err)},
+          {"best_top1_err", number(r.best_top1_err)},
+          {"best_top5_err", number(r.best_top5_err)},
+          {"train_loss", number(r.train_loss)},
+          {"epochs_done", r.epochs_done},
+          {"train_seconds", number(r.train_seconds)},
+          {"images_per_sec", number(r.images_per_sec)},
+          {"epochs", std::move(epochs)}};
+}
+
+TrialOutcome outcome_from_json(const json& j) {
+  TrialOutcome o;
+  o.status = status_from(j.at("status").get<std::string>());
+  o.error = j.value("error", std::string());
+  store::TrialResult& r = o.result;
+  r.top1_err = number_from(j, "top1_err");
+  r.top5_err = number_from(j, "top5_err");
+  r.best_top1_err = number_from(j, "best_top1_err");
+  r.best_top5_err = number_from(j, "best_top5_err");
+  r.train_loss = number_from(j, "train_loss");
+  r.epochs_done = j.value("epochs_done", int64_t{0});
+  r.train_seconds = number_from(j, "train_seconds");
+  r.images_per_sec = number_from(j, "images_per_sec");
+  for (const json& e : j.at("epochs")) r.epochs.push_back(epoch_from_json(e));
+  return o;
+}
+
+}  // namespace nds::cluster

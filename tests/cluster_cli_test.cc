@@ -1,0 +1,228 @@
+// nds sweep / status / slurm as a user runs them, with trials that train
+// nothing (--test-runner noop, test-only) so that the farm itself is what is
+// tested: serial runs, resume, refusals, failure injection, signals. The
+// mpirun cases are in cluster_mpi_test.cc, real training in
+// cluster_torch_test.cc.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "store/reader.h"
+#include "tests/cluster_testing.h"
+
+namespace nds::cluster {
+namespace {
+
+using store::testing::ScratchDir;
+using testing::CmdResult;
+using testing::count_lines;
+using testing::shell;
+
+const std::string kNds = NDS_BINARY;
+
+std::string sweep(const ScratchDir& dir, const std::string& extra = "") {
+  return kNds + " sweep --space regnet_x_cifar -n 12 --db " + dir.file("r.db") +
+         " --name s --test-runner noop " + extra;
+}
+
+void expect_usage_error(const CmdResult& r, const std::string& needle) {
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+TEST(SweepCli, SerialCompletesAndResumeTrainsNothingTwice) {
+  ScratchDir dir;
+  const CmdResult first = shell(sweep(dir, "--quiet"), dir.path());
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_NE(first.out.find("12 COMPLETE"), std::string::npos) << first.out;
+  const CmdResult again = shell(sweep(dir, "--quiet"), dir.path());
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.out.find("this run: 0 finished"), std::string::npos) << again.out;
+  store::Reader reader(dir.file("r.db"));
+  store::TrialQuery q;
+  q.all_attempts = true;
+  EXPECT_EQ(reader.trials("s", q).size(), 12u);
+  EXPECT_TRUE(std::isfinite(reader.sweep("s").finished_at));
+}
+
+TEST(SweepCli, RefusesBadInputBeforeTraining) {
+  ScratchDir dir;
+  expect_usage_error(shell(kNds + " sweep --space regnet_x_cifar -n 0 --db " + dir.file("r.db") +
+                               " --name s --test-runner noop",
+                           dir.path()),
+                     "-n must be >= 1");
+  expect_usage_error(shell(kNds + " sweep --space regnet_x_cifar -n 3 --db " + dir.path() +
+                               "/missing/r.db --name s --test-runner noop",
+                           dir.path()),
+                     "does not exist");
+  expect_usage_error(shell(kNds + " sweep --space no_such_space -n 3 --db " + dir.file("r.db") +
+                               " --name s --test-runner noop",
+                           dir.path()),
+                     "unknown space 'no_such_space'");
+  EXPECT_TRUE(dir.files().empty());  // no database was created
+
+  ASSERT_EQ(shell(sweep(dir, "--quiet"), dir.path()).code, 0);
+  expect_usage_error(shell(sweep(dir, "--quiet --flops :50M"), dir.path()), "different space");
+  expect_usage_error(shell(kNds + " sweep --space regnet_x_cifar -n 13 --db " + dir.file("r.db") +
+                               " --name s --test-runner noop",
+                           dir.path()),
+                     "has 12 trials");
+  expect_usage_error(shell(sweep(dir, "--seed 4"), dir.path()), "--seed 0");
+}
+
+TEST(SweepCli, InjectedFailuresAreFailedAndTheRestComplete) {
+  ScratchDir dir;
+  const CmdResult r = shell("NDS_INJECT_FAILURE=1,4 " + sweep(dir, "--quiet"), dir.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  store::Reader reader(dir.file("r.db"));
+  const store::SweepSummary s = reader.sweep("s");
+  EXPECT_EQ(s.counts.complete, 10);
+  EXPECT_EQ(s.counts.failed, 2);
+  for (const store::TrialRecord& t : reader.trials("s")) {
+    const bool injected = t.sample_index == 1 || t.sample_index == 4;
+    EXPECT_EQ(t.state, injected ? store::TrialState::kFailed : store::TrialState::kComplete);
+    if (injected) {
+      EXPECT_NE(t.error.find("injected failure"), std::string::npos);
+    }
+  }
+  // --max-retries gives them more attempts (which fail again here).
+  const CmdResult retry =
+      shell("NDS_INJECT_FAILURE=1,4 " + sweep(dir, "--quiet --max-retries 1"), dir.path());
+  ASSERT_EQ(retry.code, 0) << retry.err;
+  store::TrialQuery q;
+  q.all_attempts = true;
+  EXPECT_EQ(store::Reader(dir.file("r.db")).trials("s", q).size(), 14u);
+}
+
+TEST(SweepCli, SigtermReleasesRunningTrialsAndTheSameCommandResumes) {
+  ScratchDir dir;
+  const std::string cmd = kNds + " sweep --space regnet_x_cifar -n 12 --db " + dir.file("r.db") +
+                          " --name s --test-runner noop:150 --quiet";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd + " >/dev/null 2>" + dir.file("err.txt")).c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  usleep(700 * 1000);  // a few trials in
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+  EXPECT_NE(store::testing::read_bytes(dir.file("err.txt")).find("run the same command to resume"),
+            std::string::npos);
+  {
+    store::Reader reader(dir.file("r.db"));
+    const store::SweepSummary s = reader.sweep("s");
+    EXPECT_EQ(s.counts.running, 0);
+    EXPECT_GT(s.counts.waiting, 0);
+  }
+  const CmdResult again = shell(cmd, dir.path());
+  ASSERT_EQ(again.code, 0) << again.err;
+  store::Reader reader(dir.file("r.db"));
+  store::TrialQuery q;
+  q.all_attempts = true;
+  EXPECT_EQ(reader.sweep("s").counts.complete, 12);
+  EXPECT_EQ(reader.trials("s", q).size(), 12u);  // released, not failed: no extra attempts
+}
+
+TEST(SweepCli, IncludedFixedPointsAreReferenceTrials) {
+  ScratchDir dir;
+  const CmdResult r = shell(sweep(dir, "--quiet --include resnet18,regnet_x_200mf"), dir.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  store::Reader reader(dir.file("r.db"));
+  const std::vector<store::TrialRecord> trials = reader.trials("s");
+  ASSERT_EQ(trials.size(), 14u);
+  for (const store::TrialRecord& t : trials) {
+    if (t.sample_index < 12) {
+      EXPECT_TRUE(t.reference.empty()) << t.sample_index;
+    } else {
+      EXPECT_EQ(t.reference, t.sample_index == 12 ? "resnet18" : "regnet_x_200mf");
+      EXPECT_EQ(t.state, store::TrialState::kComplete);
+    }
+  }
+  // The references are part of the sweep: the same command without them is refused.
+  expect_usage_error(shell(sweep(dir, "--quiet"), dir.path()), "different space");
+}
+
+TEST(SweepCli, UnknownParentIsRefused) {
+  ScratchDir dir;
+  nlohmann::json space = nlohmann::json::parse(store::testing::read_bytes(
+      std::string(NDS_SOURCE_DIR) + "/sampler/spaces/regnet_x_cifar.json"));
+  space["parent"] = "no_such_sweep";
+  {
+    std::ofstream out(dir.file("child.json"));
+    out << space.dump();
+  }
+  expect_usage_error(shell(kNds + " sweep --space " + dir.file("child.json") + " -n 3 --db " +
+                               dir.file("r.db") + " --name c --test-runner noop",
+                           dir.path()),
+                     "no_such_sweep");
+  // Nothing is left behind: the database did not exist before.
+  EXPECT_EQ(dir.files(), std::set<std::string>{"child.json"});
+  // In an existing database the parent is looked up; nothing is added or lost.
+  ASSERT_EQ(shell(sweep(dir, "--quiet"), dir.path()).code, 0);
+  expect_usage_error(shell(kNds + " sweep --space " + dir.file("child.json") + " -n 3 --db " +
+                               dir.file("r.db") + " --name c --test-runner noop",
+                           dir.path()),
+                     "no_such_sweep");
+  const store::Reader r(dir.file("r.db"));
+  ASSERT_EQ(r.sweeps().size(), 1u);
+  EXPECT_EQ(r.sweeps()[0].name, "s");
+  EXPECT_EQ(r.sweeps()[0].counts.complete, 12);
+  EXPECT_EQ(dir.files(), (std::set<std::string>{"child.json", "r.db"}));
+}
+
+TEST(StatusCli, ShowsCountsAndRejectsUnknownSweeps) {
+  ScratchDir dir;
+  ASSERT_EQ(shell(sweep(dir, "--quiet"), dir.path()).code, 0);
+  const CmdResult r = shell(kNds + " status --db " + dir.file("r.db"), dir.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("complete"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("done"), std::string::npos) << r.out;
+  const CmdResult j =
+      shell(kNds + " status --json --db " + dir.file("r.db") + " --sweep s", dir.path());
+  ASSERT_EQ(j.code, 0) << j.err;
+  const nlohmann::json o = nlohmann::json::parse(j.out);
+  EXPECT_EQ(o["complete"], 12);
+  EXPECT_EQ(o["eta_s"], 0);
+  expect_usage_error(shell(kNds + " status --db " + dir.file("r.db") + " --sweep nope", dir.path()),
+                     "nope");
+  expect_usage_error(shell(kNds + " status --db " + dir.file("none.db"), dir.path()), "none.db");
+}
+
+TEST(SlurmCli, PrintsTheScriptAndRejectsBadTime) {
+  ScratchDir dir;
+  const CmdResult r =
+      shell(kNds +
+                " slurm --nodes 2 --gpus-per-node 4 --time 02:00:00 --partition gpu "
+                "-- --space regnet_x -n 100 --db runs.db --name rx",
+            dir.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* s : {"#SBATCH --nodes=2", "#SBATCH --ntasks=9", "#SBATCH --gpus-per-node=4",
+                        "#SBATCH --time=02:00:00", "#SBATCH --partition=gpu",
+                        "#SBATCH --signal=B:USR1@300", "#SBATCH --requeue", "scontrol requeue",
+                        " sweep --space regnet_x -n 100 --db runs.db --name rx &"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  expect_usage_error(
+      shell(kNds + " slurm --nodes 2 --gpus-per-node 4 --time 2h -- --name x", dir.path()),
+      "--time must be");
+  expect_usage_error(
+      shell(kNds + " slurm --nodes 2 --gpus-per-node 4 --time 02:61:00 -- --name x", dir.path()),
+      "02:61:00");
+}
+
+}  // namespace
+}  // namespace nds::cluster

@@ -1,0 +1,245 @@
+// cluster/ without MPI or LibTorch: messages, the serial farm with the no-op
+// runner (outcomes, failures, stop and resume), status, the sbatch script.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <string>
+
+#include "cluster/farm.h"
+#include "cluster/messages.h"
+#include "cluster/noop_runner.h"
+#include "cluster/signals.h"
+#include "cluster/slurm.h"
+#include "cluster/status.h"
+#include "store/reader.h"
+#include "store/store.h"
+#include "tests/store_testing.h"
+
+namespace nds::cluster {
+namespace {
+
+using nlohmann::json;
+using store::testing::fake_sweep;
+using store::testing::fake_trials;
+using store::testing::ScratchDir;
+
+TEST(Messages, ClaimedTrialRoundTrips) {
+  store::ClaimedTrial t;
+  t.trial_id = 7;
+  t.sweep_id = 2;
+  t.sample_index = 5;
+  t.attempt = 1;
+  t.seed = 123456789012345;
+  t.model_id = 3;
+  t.model_hash = "00ff00ff00ff00ff";
+  t.family_params_json = R"({"family":"regnet"})";
+  t.spec_json = R"({"blocks":[]})";
+  t.reference = "resnet18";
+  const store::ClaimedTrial u = claimed_from_json(json::parse(to_json(t).dump()));
+  EXPECT_EQ(u.trial_id, 7);
+  EXPECT_EQ(u.seed, t.seed);
+  EXPECT_EQ(u.spec_json, t.spec_json);
+  EXPECT_EQ(u.reference, "resnet18");
+}
+
+TEST(Messages, OutcomeRoundTripsExactlyWithNaN) {
+  TrialOutcome o;
+  o.status = TrialStatus::kDiverged;
+  o.error = "loss nan at epoch 1, step 3";
+  o.result.top1_err = 0.1 + 0.2;  // not exactly representable in short decimal
+  o.result.top5_err = std::numeric_limits<double>::quiet_NaN();
+  o.result.epochs_done = 1;
+  store::EpochMetrics m;
+  m.epoch = 1;
+  m.train_loss = 1.0 / 3.0;
+  m.test_top1_err = std::numeric_limits<double>::quiet_NaN();
+  o.result.epochs = {m};
+  const TrialOutcome u = outcome_from_json(json::parse(to_json(o).dump()));
+  EXPECT_EQ(u.status, TrialStatus::kDiverged);
+  EXPECT_EQ(u.error, o.error);
+  EXPECT_EQ(u.result.top1_err, o.result.top1_err);  // bit-exact through JSON text
+  EXPECT_TRUE(std::isnan(u.result.top5_err));
+  ASSERT_EQ(u.result.epochs.size(), 1u);
+  EXPECT_EQ(u.result.epochs[0].train_loss, 1.0 / 3.0);
+  EXPECT_TRUE(std::isnan(u.result.epochs[0].test_top1_err));
+}
+
+TEST(Farm, ParsesIndexLists) {
+  EXPECT_EQ(parse_index_list(""), std::vector<int64_t>{});
+  EXPECT_EQ(parse_index_list("3,7,11"), (std::vector<int64_t>{3, 7, 11}));
+  EXPECT_THROW(parse_index_list("3,,7"), std::invalid_argument);
+  EXPECT_THROW(parse_index_list("-1"), std::invalid_argument);
+  EXPECT_THROW(parse_index_list("x"), std::invalid_argument);
+}
+
+// A sweep of `n` fake trials in a fresh database.
+int64_t make_sweep(store::Store& s, int n) {
+  return s.create_sweep(fake_sweep("farm"), fake_trials(n));
+}
+
+TEST(Farm, SerialRunsEveryTrialOnceAndInjectsFailures) {
+  ScratchDir dir;
+  store::Store s(dir.file("r.db"));
+  const int64_t id = make_sweep(s, 10);
+  auto runner = make_noop_runner(0);
+  FarmOptions o;
+  o.inject_failure = "2,5";
+  const FarmReport r = run_serial(s, id, *runner, json::object(), o);
+  EXPECT_EQ(r.dispatched, 10);
+  EXPECT_EQ(r.complete, 8);
+  EXPECT_EQ(r.failed, 2);
+  EXPECT_FALSE(r.interrupted);
+  const store::StateCounts c = s.counts(id);
+  EXPECT_EQ(c.complete, 8);
+  EXPECT_EQ(c.failed, 2);
+  s.flush();
+
+  store::Reader reader(dir.file("r.db"));
+  std::map<int64_t, store::TrialRecord> by_index;
+  for (const store::TrialRecord& t : reader.trials("farm")) by_index[t.sample_index] = t;
+  EXPECT_EQ(by_index[2].state, store::TrialState::kFailed);
+  EXPECT_NE(by_index[2].error.find("injected failure"), std::string::npos) << by_index[2].error;
+  EXPECT_EQ(by_index[3].state, store::TrialState::kComplete);
+  EXPECT_TRUE(std::isfinite(by_index[3].top1_err));
+}
+
+TEST(Farm, MaxAttemptsRetriesFailedTrialsInTheSameRun) {
+  ScratchDir dir;
+  store::Store s(dir.file("r.db"));
+  const int64_t id = make_sweep(s, 4);
+  auto runner = make_noop_runner(0);
+  FarmOptions o;
+  o.inject_failure = "1";
+  o.max_attempts = 3;
+  const FarmReport r = run_serial(s, id, *runner, json::object(), o);
+  EXPECT_EQ(r.dispatched, 6);  // sample 1 three times
+  EXPECT_EQ(r.failed, 3);
+  s.flush();
+  store::Reader reader(dir.file("r.db"));
+  store::TrialQuery q;
+  q.all_attempts = true;
+  int attempts_of_1 = 0;
+  for (const store::TrialRecord& t : reader.trials("farm", q))
+    if (t.sample_index == 1) ++attempts_of_1;
+  EXPECT_EQ(attempts_of_1, 3);
+}
+
+// A runner that asks to stop in the middle of its third trial.
+class StoppingRunner : public TrialRunner {
+ public:
+  TrialOutcome run(const store::ClaimedTrial& t, const json& recipe, TrialEvents& events) override {
+    if (++calls_ == 3) request_stop(15);
+    if (events.stop_requested()) return {TrialStatus::kInterrupted, {}, ""};
+    return inner_->run(t, recipe, events);
+  }
+  std::string device() const override { return "test"; }
+
+ private:
+  int calls_ = 0;
+  std::unique_ptr<TrialRunner> inner_ = make_noop_runner(0);
+};
+
+TEST(Farm, StopReleasesTheRunningTrialAndResumeFinishes) {
+  ScratchDir dir;
+  store::Store s(dir.file("r.db"));
+  const int64_t id = make_sweep(s, 6);
+  StoppingRunner stopping;
+  clear_stop();
+  const FarmReport r = run_serial(s, id, stopping, json::object(), {});
+  clear_stop();
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.complete, 2);
+  store::StateCounts c = s.counts(id);
+  EXPECT_EQ(c.complete, 2);
+  EXPECT_EQ(c.running, 0);
+  EXPECT_EQ(c.waiting, 4);  // the interrupted one is WAITING again, same attempt
+
+  auto runner = make_noop_runner(0);
+  const FarmReport again = run_serial(s, id, *runner, json::object(), {});
+  EXPECT_EQ(again.complete, 4);
+  c = s.counts(id);
+  EXPECT_EQ(c.complete, 6);
+  s.flush();
+  store::Reader reader(dir.file("r.db"));
+  store::TrialQuery q;
+  q.all_attempts = true;
+  EXPECT_EQ(reader.trials("farm", q).size(), 6u);  // release keeps one row per sample
+}
+
+TEST(Status, CountsThroughputAndEta) {
+  ScratchDir dir;
+  double now = 1'000'000;
+  {
+    store::StoreOptions so;
+    so.clock = [&] { return now; };
+    store::Store s(dir.file("r.db"), so);
+    const int64_t id = make_sweep(s, 5);
+    // Three trials, one every 60 s of the fake clock.
+    for (int i = 0; i < 3; ++i) {
+      const auto t = s.claim(id, {1, "h", "cpu"});
+      ASSERT_TRUE(t);
+      now += 60;
+      store::TrialResult res;
+      res.top1_err = res.best_top1_err = 40 + i;
+      res.top5_err = res.best_top5_err = 10;
+      ASSERT_TRUE(s.complete(t->trial_id, res));
+    }
+  }
+  store::Reader reader(dir.file("r.db"));
+  const std::vector<SweepStatus> all = sweep_status(reader, "farm");
+  ASSERT_EQ(all.size(), 1u);
+  const SweepStatus& st = all[0];
+  EXPECT_EQ(st.summary.counts.complete, 3);
+  EXPECT_EQ(st.summary.counts.waiting, 2);
+  EXPECT_NEAR(st.per_hour, 60.0, 1e-9);  // 2 intervals over 120 s
+  EXPECT_NEAR(st.eta_s, 120.0, 1e-9);    // 2 left at 60/h
+  EXPECT_THROW(sweep_status(reader, "nope"), std::invalid_argument);
+}
+
+TEST(Slurm, ParsesTimeLimits) {
+  EXPECT_EQ(parse_slurm_time("04:00:00"), 4 * 3600);
+  EXPECT_EQ(parse_slurm_time("1-00:30:05"), 86400 + 1805);
+  for (const char* bad : {"4:00", "04:60:00", "04:00:61", "aa:00:00", "00:00:00", "",
+                          "1-2-03:00:00", "04:00:00:00", "-04:00:00"})
+    EXPECT_THROW(parse_slurm_time(bad), std::invalid_argument) << bad;
+}
+
+TEST(Slurm, ScriptHasTheDirectivesAndTheResumeTrap) {
+  SlurmOptions o;
+  o.nodes = 2;
+  o.gpus_per_node = 4;
+  o.time = "04:00:00";
+  o.partition = "gpu";
+  o.account = "lab";
+  o.nds = "/opt/nds/bin/nds";
+  o.sweep_args = {"--space", "regnet_x", "-n", "1000", "--db", "/scratch/my runs.db",
+                  "--name",  "rx"};
+  const std::string s = sbatch_script(o);
+  for (const char* line :
+       {"#!/bin/bash\n", "#SBATCH --nodes=2\n", "#SBATCH --ntasks=9\n",
+        "#SBATCH --gpus-per-node=4\n", "#SBATCH --time=04:00:00\n", "#SBATCH --partition=gpu\n",
+        "#SBATCH --account=lab\n", "#SBATCH --signal=B:USR1@300\n", "#SBATCH --requeue\n",
+        "trap 'requeue USR1' USR1\n", "scontrol requeue \"$SLURM_JOB_ID\"",
+        "kill -USR1 \"$launcher\"",
+        "srun --kill-on-bad-exit=0 /opt/nds/bin/nds sweep --space regnet_x -n 1000 --db "
+        "'/scratch/my runs.db' --name rx &\n"})
+    EXPECT_NE(s.find(line), std::string::npos) << line << "\n---\n" << s;
+  o.launcher = "mpirun";
+  EXPECT_NE(sbatch_script(o).find("mpirun -np \"$SLURM_NTASKS\" /opt/nds/bin/nds sweep"),
+            std::string::npos);
+  o.launcher = "ssh";
+  EXPECT_THROW(sbatch_script(o), std::invalid_argument);
+  o.launcher = "srun";
+  o.time = "00:04:00";  // shorter than the 300 s warning
+  EXPECT_THROW(sbatch_script(o), std::invalid_argument);
+  o.time = "04:00:00";
+  o.sweep_args.clear();
+  EXPECT_THROW(sbatch_script(o), std::invalid_argument);
+  EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+}
+
+}  // namespace
+}  // namespace nds::cluster
