@@ -10,11 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/format.h"
-#include "cli/version.h"
-#include "reports/report_data.h"
-#include "store/reader.h"
+#include "cli/report_args.h"
 
 namespace nds::cli {
 namespace {
@@ -178,35 +177,11 @@ int run_analyze(const std::vector<std::string>& args) {
       ("bins", po::value<int>()->default_value(10), "flops bins K of the normalized EDF");
   // clang-format on
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << opts;
-    return kExitOk;
-  }
+  if (parse_options(args, opts, kUsage, vm)) return kExitOk;
   if (!vm.count("db")) throw std::invalid_argument("missing --db FILE (see nds analyze --help)");
   if (!vm.count("sweep"))
     throw std::invalid_argument("missing --sweep NAME (see nds analyze --help)");
-  reports::ReportOptions o;
-  o.bootstrap_resamples = vm["bootstrap"].as<int>();
-  if (o.bootstrap_resamples < 1)
-    throw std::invalid_argument("--bootstrap must be >= 1, got " +
-                                std::to_string(o.bootstrap_resamples));
-  o.normalized_bins = vm["bins"].as<int>();
-  if (o.normalized_bins < 1)
-    throw std::invalid_argument("--bins must be >= 1, got " + std::to_string(o.normalized_bins));
-  o.seed = vm["seed"].as<uint64_t>();
-  o.nds_version = NDS_VERSION;
-  const std::string sweep = vm["sweep"].as<std::string>();
-
-  const store::Reader reader(vm["db"].as<std::string>());
-  const store::SweepSummary summary = reader.sweep(sweep);  // unknown: one line, exit 2
-  if (vm.count("compare")) {
-    o.compare = vm["compare"].as<std::vector<std::string>>();
-  } else if (!summary.parent.empty()) {
-    o.compare = {summary.parent};
-  }
-  const json doc = reports::build_report(reader, sweep, o);
+  const json doc = build_sweep_report(vm, read_report_options(vm));
   if (vm.count("json")) {
     std::cout << doc.dump(2) << '\n';
   } else {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/rows.h"
 #include "store/reader.h"
@@ -84,12 +85,7 @@ int run_export(const std::vector<std::string>& args) {
       ("output,o", po::value<std::string>(), "write to FILE instead of stdout");
   // clang-format on
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << opts;
-    return kExitOk;
-  }
+  if (parse_options(args, opts, kUsage, vm)) return kExitOk;
   if (!vm.count("db")) throw std::invalid_argument("missing --db FILE (see nds export --help)");
   if (!vm.count("sweep"))
     throw std::invalid_argument("missing --sweep NAME (see nds export --help)");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/rows.h"
@@ -142,12 +143,7 @@ int run_query(const std::vector<std::string>& args) {
       ("format", po::value<std::string>()->default_value("table"), "table, csv or json");
   // clang-format on
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << opts;
-    return kExitOk;
-  }
+  if (parse_options(args, opts, kUsage, vm)) return kExitOk;
   if (!vm.count("db")) throw std::invalid_argument("missing --db FILE (see nds query --help)");
   int modes = 0;
   for (const char* m : {"sweeps", "trials", "best", "sql"}) modes += vm.count(m) ? 1 : 0;

@@ -3,19 +3,16 @@
 // supports it), written as a new space file whose parent is the sweep.
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "reports/refine.h"
 #include "sampler/design_space.h"
@@ -38,37 +35,11 @@ constexpr const char* kUsage =
     "non-decreasing widths, non-decreasing depths) unless the models closer to meeting it\n"
     "are significantly worse (higher median error and KS p < 0.05); the evidence is printed.\n\n";
 
-std::string dir_of(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 std::string dist_text(const json& d) {
   if (d.is_object() && d.contains("low") && d.contains("high"))
     return "[" + d["low"].dump() + ", " + d["high"].dump() + "]";
   if (d.is_object() && d.contains("values")) return d["values"].dump();
   return d.dump();
-}
-
-// temp file in the same directory, then rename: the old file or the whole new one.
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::runtime_error("cannot write '" + tmp + "': " + std::strerror(errno));
-    f << text;
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("writing '" + tmp + "' failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + why);
-  }
 }
 
 }  // namespace
@@ -87,22 +58,14 @@ int run_refine(const std::vector<std::string>& args) {
       ("force", "overwrite --out if it exists");
   // clang-format on
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << opts;
-    return kExitOk;
-  }
+  if (parse_options(args, opts, kUsage, vm)) return kExitOk;
   for (const char* required : {"db", "sweep", "out"}) {
     if (!vm.count(required))
       throw std::invalid_argument(std::string("missing --") + required +
                                   " (see nds refine --help)");
   }
   reports::RefineOptions o;
-  o.bootstrap_resamples = vm["bootstrap"].as<int>();
-  if (o.bootstrap_resamples < 1)
-    throw std::invalid_argument("--bootstrap must be >= 1, got " +
-                                std::to_string(o.bootstrap_resamples));
+  o.bootstrap_resamples = int_at_least_one(vm, "bootstrap");
   o.seed = vm["seed"].as<uint64_t>();
   if (vm.count("name")) o.name = vm["name"].as<std::string>();
   const std::string sweep = vm["sweep"].as<std::string>();

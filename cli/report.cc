@@ -5,10 +5,6 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -16,13 +12,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/format.h"
-#include "cli/version.h"
+#include "cli/report_args.h"
 #include "reports/html.h"
 #include "reports/markdown.h"
 #include "reports/report_data.h"
-#include "store/reader.h"
 
 namespace nds::cli {
 namespace {
@@ -73,34 +69,11 @@ void check_output_path(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw std::invalid_argument("output '" + path + "' is a directory");
-  const size_t slash = path.rfind('/');
-  const std::string dir =
-      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string dir = dir_of(path);
   if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw std::invalid_argument("output directory '" + dir + "' does not exist");
   if (access(dir.c_str(), W_OK) != 0)
     throw std::invalid_argument("output directory '" + dir + "' is not writable");
-}
-
-// Writes through a temporary file in the same folder, renamed over `path`
-// at the end, so a reader never sees half a report.
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write '" + tmp + "': " + std::strerror(errno));
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("writing '" + tmp + "' failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + why);
-  }
 }
 
 }  // namespace
@@ -124,12 +97,7 @@ int run_report(const std::vector<std::string>& args) {
       ("top", po::value<int>()->default_value(5), "best and worst models shown");
   // clang-format on
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << opts;
-    return kExitOk;
-  }
+  if (parse_options(args, opts, kUsage, vm)) return kExitOk;
   const bool from_json = vm.count("from-json") > 0;
   if (from_json && (vm.count("db") || vm.count("sweep") || vm.count("compare")))
     throw std::invalid_argument(
@@ -145,23 +113,11 @@ int run_report(const std::vector<std::string>& args) {
                                            : format_of_path(output);
   if (!to_stdout) check_output_path(output);
 
-  reports::ReportOptions o;
-  o.bootstrap_resamples = vm["bootstrap"].as<int>();
-  if (o.bootstrap_resamples < 1)
-    throw std::invalid_argument("--bootstrap must be >= 1, got " +
-                                std::to_string(o.bootstrap_resamples));
-  o.normalized_bins = vm["bins"].as<int>();
-  if (o.normalized_bins < 1)
-    throw std::invalid_argument("--bins must be >= 1, got " + std::to_string(o.normalized_bins));
-  const int max_points = vm["max-points"].as<int>();
-  if (max_points < 1)
-    throw std::invalid_argument("--max-points must be >= 1, got " + std::to_string(max_points));
-  o.max_points = static_cast<size_t>(max_points);
+  reports::ReportOptions o = read_report_options(vm);
+  o.max_points = static_cast<size_t>(int_at_least_one(vm, "max-points"));
   o.top_models = vm["top"].as<int>();
   if (o.top_models < 0)
     throw std::invalid_argument("--top must be >= 0, got " + std::to_string(o.top_models));
-  o.seed = vm["seed"].as<uint64_t>();
-  o.nds_version = NDS_VERSION;
 
   json doc;
   if (from_json) {
@@ -170,15 +126,7 @@ int run_report(const std::vector<std::string>& args) {
     if (doc.is_discarded())
       throw std::invalid_argument("'" + path + "' is not a JSON report document");
   } else {
-    const std::string sweep = vm["sweep"].as<std::string>();
-    const store::Reader reader(vm["db"].as<std::string>());
-    const store::SweepSummary summary = reader.sweep(sweep);  // unknown: one line, exit 2
-    if (vm.count("compare")) {
-      o.compare = vm["compare"].as<std::vector<std::string>>();
-    } else if (!summary.parent.empty()) {
-      o.compare = {summary.parent};
-    }
-    doc = reports::build_report(reader, sweep, o);
+    doc = build_sweep_report(vm, o);
   }
 
   std::string text;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/space_arg.h"
@@ -48,21 +49,6 @@ constexpr const char* kUsage =
     "'nds describe' takes), resolution, in_channels, num_classes, params, flops, acts,\n"
     "num_stages, stages (per-stage summary), attempts (candidates drawn), and bin when\n"
     "stratified.\n\n";
-
-// A non-negative integer option, read as text so that "-1" is not wrapped.
-std::uint64_t parse_unsigned(const std::string& text, const std::string& option) {
-  const bool digits = !text.empty() && text.size() <= 19 &&
-                      text.find_first_not_of("0123456789") == std::string::npos;
-  if (!digits)
-    throw std::invalid_argument(option + " must be a non-negative integer, got '" + text + "'");
-  return std::stoull(text);
-}
-
-json window_json(const std::string& text, const std::string& option) {
-  const sampler::CountRange r = sampler::parse_count_range(text, option);
-  return json::array(
-      {r.lo, r.hi == std::numeric_limits<std::int64_t>::max() ? json(nullptr) : json(r.hi)});
-}
 
 std::string record(const sampler::Sample& s, const sampler::DesignSpace& space) {
   const NetSummary sum = summarize(s.spec, space.resolution);
@@ -149,13 +135,7 @@ int run_sample(const std::vector<std::string>& args) {
       ("format", po::value<std::string>()->default_value("jsonl"), "jsonl or table")
       ("show", "print the space (after the options above) as a space file");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-
-  if (vm.count("help")) {
-    std::cout << kUsage << opts;
-    return kExitOk;
-  }
+  if (parse_options(args, opts, kUsage, vm)) return kExitOk;
   if (vm.count("list")) {
     print_list();
     return kExitOk;
@@ -174,24 +154,9 @@ int run_sample(const std::vector<std::string>& args) {
   if (!j.is_object()) throw std::invalid_argument(origin + ": a space must be a JSON object");
   // Options replace the space's settings before it is validated, so the
   // space that is sampled (and --show prints) is one consistent value.
-  const auto positive = [&](const char* key) {
-    const int v = vm[key].as<int>();
-    if (v < 1)
-      throw std::invalid_argument(std::string("--") + key + " must be >= 1, got " +
-                                  std::to_string(v));
-    return v;
-  };
-  if (vm.count("resolution")) j["resolution"] = positive("resolution");
-  if (vm.count("classes")) j["num_classes"] = positive("classes");
-  if (vm.count("in-channels")) j["in_channels"] = positive("in-channels");
-  for (const char* key : {"flops", "params", "acts"}) {
-    if (!vm.count(key)) continue;
-    if (j.contains("constraints") && !j["constraints"].is_object())
-      throw std::invalid_argument(origin + ": constraints must be a JSON object");
-    j["constraints"][key] = window_json(vm[key].as<std::string>(), std::string("--") + key);
-  }
+  apply_space_options(vm, origin, j);
   if (vm.count("stratify")) {
-    j["stratify"] = {{"bins", positive("stratify")}};
+    j["stratify"] = {{"bins", int_at_least_one(vm, "stratify")}};
     if (vm.count("stratify-by")) j["stratify"]["by"] = vm["stratify-by"].as<std::string>();
   } else if (vm.count("stratify-by")) {
     throw std::invalid_argument("--stratify-by needs --stratify BINS");

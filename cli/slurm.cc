@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cluster/slurm.h"
 
@@ -63,12 +64,7 @@ int run_slurm(const std::vector<std::string>& args) {
       ("nds", po::value<std::string>(), "nds binary in the script (default: this one)");
   // clang-format on
   po::variables_map vm;
-  po::store(po::command_line_parser(own).options(opts).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << opts;
-    return kExitOk;
-  }
+  if (parse_options(own, opts, kUsage, vm)) return kExitOk;
   for (const char* key : {"nodes", "gpus-per-node", "time"})
     if (!vm.count(key))
       throw std::invalid_argument(std::string("missing --") + key + " (see nds slurm --help)");

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "cli/cli_util.h"
 #include "cli/format.h"
 #include "sampler/builtin_spaces.h"
 
@@ -35,6 +36,19 @@ json load_space_json(const std::string& arg, std::string* origin) {
     return json::parse(text);
   } catch (const json::parse_error& e) {
     throw std::invalid_argument("malformed JSON in '" + arg + "': " + e.what());
+  }
+}
+
+void apply_space_options(const boost::program_options::variables_map& vm,
+                         const std::string& origin, json& j) {
+  if (vm.count("resolution")) j["resolution"] = int_at_least_one(vm, "resolution");
+  if (vm.count("classes")) j["num_classes"] = int_at_least_one(vm, "classes");
+  if (vm.count("in-channels")) j["in_channels"] = int_at_least_one(vm, "in-channels");
+  for (const char* key : {"flops", "params", "acts"}) {
+    if (!vm.count(key)) continue;
+    if (j.contains("constraints") && !j["constraints"].is_object())
+      throw std::invalid_argument(origin + ": constraints must be a JSON object");
+    j["constraints"][key] = window_json(vm[key].as<std::string>(), std::string("--") + key);
   }
 }
 

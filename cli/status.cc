@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cluster/status.h"
@@ -63,12 +64,7 @@ int run_status(const std::vector<std::string>& args) {
       ("json", "one JSON object per sweep");
   // clang-format on
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << opts;
-    return kExitOk;
-  }
+  if (parse_options(args, opts, kUsage, vm)) return kExitOk;
   if (!vm.count("db")) throw std::invalid_argument("missing --db FILE (see nds status --help)");
   const store::Reader reader(vm["db"].as<std::string>());
   const std::vector<cluster::SweepStatus> all =

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -19,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/space_arg.h"
 #include "cli/torch_plugin.h"
@@ -69,20 +69,6 @@ constexpr const char* kUsage =
     "samples under the same recipe, as reference trials. Threads default to the\n"
     "node's cores split between the ranks that train on it (rank 0 does not train\n"
     "when there are workers); CUDA devices go by local rank.\n\n";
-
-std::uint64_t parse_unsigned(const std::string& text, const std::string& option) {
-  const bool digits = !text.empty() && text.size() <= 19 &&
-                      text.find_first_not_of("0123456789") == std::string::npos;
-  if (!digits)
-    throw std::invalid_argument(option + " must be a non-negative integer, got '" + text + "'");
-  return std::stoull(text);
-}
-
-json window_json(const std::string& text, const std::string& option) {
-  const sampler::CountRange r = sampler::parse_count_range(text, option);
-  return json::array(
-      {r.lo, r.hi == std::numeric_limits<std::int64_t>::max() ? json(nullptr) : json(r.hi)});
-}
 
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
@@ -232,22 +218,7 @@ Plan parse(const std::vector<std::string>& args) {
   std::string origin;
   json j = load_space_json(vm["space"].as<std::string>(), &origin);
   if (!j.is_object()) throw std::invalid_argument(origin + ": a space must be a JSON object");
-  const auto positive = [&](const char* key) {
-    const int v = vm[key].as<int>();
-    if (v < 1)
-      throw std::invalid_argument(std::string("--") + key + " must be >= 1, got " +
-                                  std::to_string(v));
-    return v;
-  };
-  if (vm.count("resolution")) j["resolution"] = positive("resolution");
-  if (vm.count("classes")) j["num_classes"] = positive("classes");
-  if (vm.count("in-channels")) j["in_channels"] = positive("in-channels");
-  for (const char* key : {"flops", "params", "acts"}) {
-    if (!vm.count(key)) continue;
-    if (j.contains("constraints") && !j["constraints"].is_object())
-      throw std::invalid_argument(origin + ": constraints must be a JSON object");
-    j["constraints"][key] = window_json(vm[key].as<std::string>(), std::string("--") + key);
-  }
+  apply_space_options(vm, origin, j);
   if (vm.count("include")) {
     json inc = j.contains("include") ? j["include"] : json::array();
     if (!inc.is_array()) throw std::invalid_argument(origin + ": include must be a list");
@@ -440,7 +411,10 @@ cluster::FarmOptions farm_options(const json& go) {
 
 int run_worker(cluster::Comm& comm) {
   const json go = cluster::wait_for_message(comm, 0);
-  if (!go.value("go", false)) return go.value("code", kExitUsage);
+  // No-go: rank 0 prints why and exits with the status. A worker exits 0, for
+  // mpirun stops the whole job at the first non-zero exit, which could kill
+  // rank 0 before its message is out.
+  if (!go.value("go", false)) return kExitOk;
   const std::string runner = go.at("runner").get<std::string>();
   int threads = go.at("threads").get<int>();
   if (threads <= 0) {

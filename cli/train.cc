@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/torch_plugin.h"
+#include "cli/train_options.h"
 #include "space/complexity.h"
 #include "space/family.h"
 #include "space/transforms.h"
@@ -112,23 +113,9 @@ int train_command(const std::vector<std::string>& args) {
       ("help,h", "show this help")
       ("model", po::value<std::string>(), "fixed point NAME or SPEC.json (family parameters or expanded spec)")
       ("data", po::value<std::string>()->default_value("fashion-mnist"),
-       "fashion-mnist[:DIR] (default DIR /usr/share/datasets/fashion-mnist), cifar10:DIR, synthetic")
-      ("epochs", po::value<int64_t>(), "epochs (default 10)")
-      ("subset", po::value<int64_t>(), "train on N images drawn from the training set")
-      ("val", po::value<int64_t>(), "hold out N training images as a validation split")
-      ("test-subset", po::value<int64_t>(), "evaluate on the first N test images")
-      ("batch-size", po::value<int64_t>(), "batch size (default 128)")
-      ("lr", po::value<double>(), "peak learning rate (default 0.1 * batch size / 128)")
-      ("wd", po::value<double>(), "weight decay (default 5e-4)")
-      ("momentum", po::value<double>(), "momentum (default 0.9)")
-      ("no-nesterov", "plain momentum instead of Nesterov's")
-      ("no-wd-bn-bias", "no weight decay on BN's gamma/beta and on biases")
-      ("warmup", po::value<double>(), "linear warmup, in epochs (default 0.2)")
-      ("label-smoothing", po::value<double>(), "label smoothing (default 0)")
-      ("precise-bn", po::value<int64_t>(), "recompute BN statistics on N training images before each evaluation")
-      ("no-augment", "no random crop or flip")
-      ("crop-padding", po::value<int64_t>(), "random-crop padding in pixels (default: cifar10 4, others 0)")
-      ("no-zero-init", "residual branches' final BN gamma starts at 1, not 0")
+       "fashion-mnist[:DIR] (default DIR /usr/share/datasets/fashion-mnist), cifar10:DIR, synthetic");
+  add_training_options(opts);
+  opts.add_options()
       ("threads", po::value<int64_t>(), "CPU threads (default: the cores available to this process)")
       ("seed", po::value<uint64_t>(), "seed of weights, data order and augmentation (default 0)")
       ("resolution", po::value<int64_t>(), "input side; other than the data's own resizes the images")
@@ -136,8 +123,6 @@ int train_command(const std::vector<std::string>& args) {
       ("stem", po::value<std::string>(), "'cifar': 3x3 stride-1 conv stem, no max pool")
       ("steps", po::value<int64_t>(), "stop after N optimizer steps (benchmarks)")
       ("device", po::value<std::string>(), "auto (CUDA when available), cpu, cuda")
-      ("layout", po::value<std::string>(), "activations: auto (nhwc on CPUs, nchw on GPUs), nchw, nhwc")
-      ("synthetic-size", po::value<int64_t>(), "training images of the synthetic set (default 10000)")
       ("json", "print one JSON result object on stdout")
       ("export", po::value<std::string>(), "write the trained network as TorchScript to FILE")
       ("quiet,q", "no progress on stderr");
@@ -163,43 +148,12 @@ int train_command(const std::vector<std::string>& args) {
   if (models.size() != 1)
     throw std::invalid_argument("expected one model, got " + std::to_string(models.size()) +
                                 " ('" + models[1] + "' is extra)");
-  // Counts are read as int64 so that a huge value is an error, not a wrap.
-  const auto positive = [&](const char* key, int64_t max = INT32_MAX) -> int64_t {
-    if (!vm.count(key)) return 0;
-    const int64_t n = vm[key].as<int64_t>();
-    if (n < 1 || n > max)
-      throw std::invalid_argument(std::string("--") + key + " must be in [1, " +
-                                  std::to_string(max) + "], got " + std::to_string(n));
-    return n;
-  };
-  const auto real = [&](const char* key, double fallback) {
-    return vm.count(key) ? vm[key].as<double>() : fallback;
-  };
-
   // Data first: its channels and classes shape the model.
   const trainer::DataSource source = trainer::parse_data_source(vm["data"].as<std::string>());
   trainer::DataOptions data_options;
-  data_options.resolution = static_cast<int>(positive("resolution"));
-  data_options.classes = static_cast<int>(positive("classes"));
-  data_options.subset = positive("subset");
-  if (vm.count("val")) {
-    data_options.val = vm["val"].as<int64_t>();
-    if (data_options.val < 0)
-      throw std::invalid_argument("--val must be >= 0, got " + std::to_string(data_options.val));
-  }
-  data_options.test_subset = positive("test-subset");
-  if (vm.count("crop-padding")) {
-    const int64_t p = vm["crop-padding"].as<int64_t>();
-    if (p < 0 || p > 64)
-      throw std::invalid_argument("--crop-padding must be in [0, 64], got " + std::to_string(p));
-    data_options.crop_padding = static_cast<int>(p);
-  }
-  if (vm.count("synthetic-size")) {
-    if (source.kind != trainer::DataSource::Kind::kSynthetic)
-      throw std::invalid_argument("--synthetic-size applies to --data synthetic only");
-    data_options.synthetic_train = positive("synthetic-size");
-    data_options.synthetic_test = std::max<int64_t>(1, data_options.synthetic_train / 5);
-  }
+  data_options.resolution = static_cast<int>(positive_option(vm, "resolution"));
+  data_options.classes = static_cast<int>(positive_option(vm, "classes"));
+  read_data_options(vm, source, data_options);
   if (vm.count("seed")) data_options.seed = vm["seed"].as<uint64_t>();
   const trainer::DataShape shape = trainer::data_shape(source, data_options);
   if (data_options.classes > 0 && data_options.classes != shape.num_classes)
@@ -221,22 +175,8 @@ int train_command(const std::vector<std::string>& args) {
   const Complexity cost = complexity(spec, resolution);  // throws when the input does not fit
 
   // The recipe.
-  cfg.epochs = vm.count("epochs") ? static_cast<int>(positive("epochs")) : cfg.epochs;
-  cfg.batch_size = vm.count("batch-size") ? static_cast<int>(positive("batch-size")) : cfg.batch_size;
-  cfg.lr = real("lr", cfg.lr);
-  if (vm.count("lr") && !(cfg.lr > 0))
-    throw std::invalid_argument("--lr must be > 0, got " + std::to_string(cfg.lr));
-  cfg.weight_decay = real("wd", cfg.weight_decay);
-  cfg.momentum = real("momentum", cfg.momentum);
-  cfg.nesterov = !vm.count("no-nesterov");
-  cfg.wd_bn_bias = !vm.count("no-wd-bn-bias");
-  cfg.warmup_epochs = real("warmup", cfg.warmup_epochs);
-  cfg.label_smoothing = real("label-smoothing", cfg.label_smoothing);
-  cfg.precise_bn = positive("precise-bn");
-  cfg.augment = !vm.count("no-augment");
-  cfg.zero_init_final_gamma = !vm.count("no-zero-init");
-  cfg.threads = static_cast<int>(positive("threads"));
-  cfg.max_steps = positive("steps");
+  read_train_config(vm, cfg);
+  cfg.threads = static_cast<int>(positive_option(vm, "threads"));
   cfg.seed = data_options.seed;
   if (vm.count("device")) cfg.device = vm["device"].as<std::string>();
   if (vm.count("layout")) cfg.layout = vm["layout"].as<std::string>();

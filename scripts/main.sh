@@ -40,6 +40,6 @@ compare=(--db "$db" --sweep regnet_x --compare anynet_x_a --bins 4)
 ./build/cli/nds report "${compare[@]}" -o "$out/report.md"
 echo
 echo "main job done:"
-echo "  report:   $(pwd)/$out/report.html (open it in a browser; Markdown: $out/report.md)"
+echo "  report:   $(cd "$out" && pwd)/report.html (open it in a browser; Markdown: $out/report.md)"
 echo "  analysis: $out/analysis.txt"
 echo "  database: $db (nds query --db $db --sweeps)"

@@ -1,0 +1,35 @@
+#pragma once
+// Option parsing and output-file helpers that several nds commands share.
+
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace nds::cli {
+
+// Parses `args` against `opts`. With --help it prints `usage` and the options
+// on stdout and returns true: the command should then exit 0.
+bool parse_options(const std::vector<std::string>& args,
+                   const boost::program_options::options_description& opts, const char* usage,
+                   boost::program_options::variables_map& vm);
+
+// The int option `key`, which must be >= 1 ("--KEY must be >= 1, got V").
+int int_at_least_one(const boost::program_options::variables_map& vm, const char* key);
+
+// A non-negative integer option, read as text so that "-1" is not wrapped.
+std::uint64_t parse_unsigned(const std::string& text, const std::string& option);
+
+// A count window LO:HI as the space file's [lo, hi] (hi null when open).
+nlohmann::json window_json(const std::string& text, const std::string& option);
+
+// The folder part of a file path: "." for a bare name, "/" at the root.
+std::string dir_of(const std::string& path);
+
+// Writes through a temporary file in the same folder, renamed over `path`
+// at the end, so a reader sees the old file or the whole new one.
+void write_atomically(const std::string& path, const std::string& text);
+
+}  // namespace nds::cli

@@ -1,0 +1,93 @@
+#include "cli/train_options.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace nds::cli {
+
+namespace po = boost::program_options;
+
+void add_training_options(po::options_description& opts) {
+  // clang-format off
+  opts.add_options()
+      ("epochs", po::value<int64_t>(), "epochs (default 10)")
+      ("subset", po::value<int64_t>(), "train on N images drawn from the training set")
+      ("val", po::value<int64_t>(), "hold out N training images as a validation split")
+      ("test-subset", po::value<int64_t>(), "evaluate on the first N test images")
+      ("batch-size", po::value<int64_t>(), "batch size (default 128)")
+      ("lr", po::value<double>(), "peak learning rate (default 0.1 * batch size / 128)")
+      ("wd", po::value<double>(), "weight decay (default 5e-4)")
+      ("momentum", po::value<double>(), "momentum (default 0.9)")
+      ("no-nesterov", "plain momentum instead of Nesterov's")
+      ("no-wd-bn-bias", "no weight decay on BN's gamma/beta and on biases")
+      ("warmup", po::value<double>(), "linear warmup, in epochs (default 0.2)")
+      ("label-smoothing", po::value<double>(), "label smoothing (default 0)")
+      ("precise-bn", po::value<int64_t>(),
+       "recompute BN statistics on N training images before each evaluation")
+      ("no-augment", "no random crop or flip")
+      ("crop-padding", po::value<int64_t>(),
+       "random-crop padding in pixels (default: cifar10 4, others 0)")
+      ("no-zero-init", "residual branches' final BN gamma starts at 1, not 0")
+      ("layout", po::value<std::string>(),
+       "activations: auto (nhwc on CPUs, nchw on GPUs), nchw, nhwc")
+      ("synthetic-size", po::value<int64_t>(),
+       "training images of the synthetic set (default 10000)");
+  // clang-format on
+}
+
+int64_t positive_option(const po::variables_map& vm, const char* key, int64_t max) {
+  if (!vm.count(key)) return 0;
+  const int64_t n = vm[key].as<int64_t>();
+  if (n < 1 || n > max)
+    throw std::invalid_argument(std::string("--") + key + " must be in [1, " +
+                                std::to_string(max) + "], got " + std::to_string(n));
+  return n;
+}
+
+void read_data_options(const po::variables_map& vm, const trainer::DataSource& source,
+                       trainer::DataOptions& data) {
+  data.subset = positive_option(vm, "subset");
+  if (vm.count("val")) {
+    data.val = vm["val"].as<int64_t>();
+    if (data.val < 0)
+      throw std::invalid_argument("--val must be >= 0, got " + std::to_string(data.val));
+  }
+  data.test_subset = positive_option(vm, "test-subset");
+  if (vm.count("crop-padding")) {
+    const int64_t p = vm["crop-padding"].as<int64_t>();
+    if (p < 0 || p > 64)
+      throw std::invalid_argument("--crop-padding must be in [0, 64], got " + std::to_string(p));
+    data.crop_padding = static_cast<int>(p);
+  }
+  if (vm.count("synthetic-size")) {
+    if (source.kind != trainer::DataSource::Kind::kSynthetic)
+      throw std::invalid_argument("--synthetic-size applies to --data synthetic only");
+    data.synthetic_train = positive_option(vm, "synthetic-size");
+    data.synthetic_test = std::max<int64_t>(1, data.synthetic_train / 5);
+  }
+}
+
+void read_train_config(const po::variables_map& vm, trainer::TrainConfig& cfg) {
+  const auto real = [&](const char* key, double fallback) {
+    return vm.count(key) ? vm[key].as<double>() : fallback;
+  };
+  if (vm.count("epochs")) cfg.epochs = static_cast<int>(positive_option(vm, "epochs"));
+  if (vm.count("batch-size")) cfg.batch_size = static_cast<int>(positive_option(vm, "batch-size"));
+  cfg.lr = real("lr", cfg.lr);
+  if (vm.count("lr") && !(cfg.lr > 0))
+    throw std::invalid_argument("--lr must be > 0, got " + std::to_string(cfg.lr));
+  cfg.weight_decay = real("wd", cfg.weight_decay);
+  cfg.momentum = real("momentum", cfg.momentum);
+  cfg.nesterov = !vm.count("no-nesterov");
+  cfg.wd_bn_bias = !vm.count("no-wd-bn-bias");
+  cfg.warmup_epochs = real("warmup", cfg.warmup_epochs);
+  cfg.label_smoothing = real("label-smoothing", cfg.label_smoothing);
+  cfg.precise_bn = positive_option(vm, "precise-bn");
+  cfg.augment = !vm.count("no-augment");
+  cfg.zero_init_final_gamma = !vm.count("no-zero-init");
+  cfg.max_steps = positive_option(vm, "steps");
+  if (vm.count("layout")) cfg.layout = vm["layout"].as<std::string>();
+}
+
+}  // namespace nds::cli

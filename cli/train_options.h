@@ -1,0 +1,35 @@
+#pragma once
+// The training options that nds train and nds sweep (its recipe) share, and
+// their reading into the trainer's structs. Part of libnds_torch.so.
+
+#include <boost/program_options.hpp>
+#include <cstdint>
+
+#include "trainer/data.h"
+#include "trainer/train.h"
+
+namespace nds::cli {
+
+// Adds --epochs, --subset, --val, --test-subset, --batch-size, --lr, --wd,
+// --momentum, --no-nesterov, --no-wd-bn-bias, --warmup, --label-smoothing,
+// --precise-bn, --no-augment, --crop-padding, --no-zero-init, --layout and
+// --synthetic-size. --data, --stem and --steps stay with each command: their
+// help differs.
+void add_training_options(boost::program_options::options_description& opts);
+
+// The int64 option `key`, which must be in [1, max]; 0 when absent. Counts are
+// read as int64 so that a huge value is an error, not a wrap.
+int64_t positive_option(const boost::program_options::variables_map& vm, const char* key,
+                        int64_t max = INT32_MAX);
+
+// Sets data's subset, val, test_subset, crop_padding and (for --data
+// synthetic) synthetic_train/test from the options; leaves the rest alone.
+void read_data_options(const boost::program_options::variables_map& vm,
+                       const trainer::DataSource& source, trainer::DataOptions& data);
+
+// Sets cfg's recipe fields from the options (--steps included); leaves
+// threads, seed and device alone and does not validate.
+void read_train_config(const boost::program_options::variables_map& vm,
+                       trainer::TrainConfig& cfg);
+
+}  // namespace nds::cli
