@@ -423,6 +423,43 @@ TEST_F(ReportChromium, RealSweepLoadsWithoutErrorsAndDrawsThePlots) {
   EXPECT_EQ(console_lines(empty_dom.err), std::vector<std::string>{});
 }
 
+// The report of a sweep that really trained (synthetic data, a few steps per
+// model) through nds sweep, when this build has the LibTorch plugin.
+TEST_F(ReportChromium, TrainedSweepRendersWithoutErrors) {
+  const std::string bin = NDS_BINARY;
+  const std::string plugin = bin.substr(0, bin.rfind('/')) + "/libnds_torch.so";
+  if (access(plugin.c_str(), R_OK) != 0)
+    GTEST_SKIP() << plugin << " is missing (built without LibTorch): no training here";
+  const std::string db = *dir_ + "/trained_" + std::to_string(getpid()) + ".db";
+  std::remove(db.c_str());
+  const Output sweep =
+      run(nds("sweep --space regnet_x_cifar -n 4 --flops :20M --include regnet_x_200mf --db " + db +
+              " --name trained --data synthetic --synthetic-size 512 --test-subset 256 "
+              "--epochs 2 --batch-size 64 --stem cifar --threads 1 --quiet"),
+          *dir_);
+  ASSERT_EQ(sweep.code, 0) << sweep.err;
+  const std::string page = *dir_ + "/trained_report.html";
+  const Output r =
+      run(nds("report --db " + db + " --sweep trained --bootstrap 200 --bins 2 -o " + page), *dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Output dom = chromium("--dump-dom", page);
+  ASSERT_EQ(dom.code, 0) << dom.err;
+  EXPECT_EQ(console_lines(dom.err), std::vector<std::string>{});
+  EXPECT_GE(count(dom.out, "<svg "), 10u);
+  EXPECT_NE(dom.out.find("trained | n=4 | min"), std::string::npos);
+  EXPECT_NE(dom.out.find("regnet_x_200mf"), std::string::npos) << "the reference is marked";
+  const std::string png = *dir_ + "/trained_report.png";
+  std::remove(png.c_str());
+  const Output shot = chromium("--screenshot=" + png + " --window-size=1280,3000", page);
+  ASSERT_EQ(shot.code, 0) << shot.err;
+  std::string error;
+  const Image img = decode_png(read_all(png), &error);
+  ASSERT_EQ(error, "");
+  EXPECT_EQ(img.width, 1280);
+  std::printf("trained sweep report: %s\nscreenshot: %s\n", page.c_str(), png.c_str());
+  std::remove(db.c_str());
+}
+
 TEST_F(ReportChromium, HostileNameIsShownAsTextAndRunsNoScript) {
   // The store refuses such sweep names, so the document is edited: the way
   // `nds report --from-json` re-renders anything a user hands it.
