@@ -17,15 +17,6 @@ namespace nds::cli {
 namespace po = boost::program_options;
 using nlohmann::json;
 
-bool parse_options(const std::vector<std::string>& args, const po::options_description& opts,
-                   const char* usage, po::variables_map& vm) {
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-  if (!vm.count("help")) return false;
-  std::cout << usage << opts;
-  return true;
-}
-
 int int_at_least_one(const po::variables_map& vm, const char* key) {
   const int v = vm[key].as<int>();
   if (v < 1)

@@ -8,13 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace nds::cli {
+#include "cli/options.h"  // parse_options
 
-// Parses `args` against `opts`. With --help it prints `usage` and the options
-// on stdout and returns true: the command should then exit 0.
-bool parse_options(const std::vector<std::string>& args,
-                   const boost::program_options::options_description& opts, const char* usage,
-                   boost::program_options::variables_map& vm);
+namespace nds::cli {
 
 // The int option `key`, which must be >= 1 ("--KEY must be >= 1, got V").
 int int_at_least_one(const boost::program_options::variables_map& vm, const char* key);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "cli/version.h"
 #include "store/reader.h"
 #include "store/schema.h"
@@ -107,19 +108,8 @@ int run_db(const std::vector<std::string>& args) {
       ("failed", "requeue: retry FAILED trials")
       ("max-attempts", po::value<int64_t>(), "requeue: attempts allowed per sample");
   // clang-format on
-  po::options_description hidden;
-  hidden.add_options()("action", po::value<std::vector<std::string>>());
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("action", -1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << opts;
-    return kExitOk;
-  }
+  if (parse_options(args, opts, kUsage, vm, "action")) return kExitOk;
   if (!vm.count("action")) throw std::invalid_argument("missing action: init, check or requeue");
   const auto actions = vm["action"].as<std::vector<std::string>>();
   if (actions.size() != 1)

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/options.h"
 #include "space/family.h"
 #include "space/params.h"
 #include "space/summary.h"
@@ -106,20 +107,8 @@ int run_describe(const std::vector<std::string>& args) {
       ("in-channels", po::value<int>(), "input channels (default: the model's own)")
       ("json", "print one JSON object instead of a table")
       ("spec", "print the expanded spec (every block) as JSON");
-  po::options_description hidden;
-  hidden.add_options()("model", po::value<std::vector<std::string>>());
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("model", -1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-
-  if (vm.count("help")) {
-    std::cout << kUsage << opts;
-    return kExitOk;
-  }
+  if (parse_options(args, opts, kUsage, vm, "model")) return kExitOk;
   if (vm.count("list")) {
     print_list();
     return kExitOk;

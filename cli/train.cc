@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/options.h"
 #include "cli/torch_plugin.h"
 #include "cli/train_options.h"
 #include "space/complexity.h"
@@ -126,20 +127,8 @@ int train_command(const std::vector<std::string>& args) {
       ("json", "print one JSON result object on stdout")
       ("export", po::value<std::string>(), "write the trained network as TorchScript to FILE")
       ("quiet,q", "no progress on stderr");
-  po::options_description hidden;
-  hidden.add_options()("positional", po::value<std::vector<std::string>>());
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("positional", -1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-
-  if (vm.count("help")) {
-    std::cout << kUsage << opts;
-    return kExitOk;
-  }
+  if (parse_options(args, opts, kUsage, vm, "positional")) return kExitOk;
   std::vector<std::string> models;
   if (vm.count("positional")) models = vm["positional"].as<std::vector<std::string>>();
   if (vm.count("model")) models.insert(models.begin(), vm["model"].as<std::string>());
