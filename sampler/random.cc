@@ -1,5 +1,7 @@
 #include "sampler/random.h"
 
+#include "space/seed.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -34,12 +36,7 @@ bool is_multiple(double x, double q) {
 
 }  // namespace
 
-std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+std::uint64_t mix64(std::uint64_t x) { return nds::mix64(x); }
 
 std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t index) {
   // Two rounds, so that (seed, index) and (seed + 1, index - 1) do not collide.

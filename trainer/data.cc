@@ -13,6 +13,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "trainer/image_transforms.h"
 #include "trainer/random.h"
 
 namespace nds::trainer {
@@ -160,13 +161,83 @@ void channel_stats(const torch::Tensor& images, std::vector<double>& mean,
   }
 }
 
+void check_counts(const DataOptions& o, int64_t n, const std::string& name) {
+  if (o.subset < 0 || o.val < 0 || o.test_subset < 0)
+    throw std::invalid_argument("--subset, --val and --test-subset must be >= 0");
+  if (o.val >= n)
+    throw std::invalid_argument("--val " + std::to_string(o.val) + " leaves no training images (" +
+                                name + " has " + std::to_string(n) + ")");
+  if (o.subset > n - o.val)
+    throw std::invalid_argument("--subset " + std::to_string(o.subset) + " is more than the " +
+                                std::to_string(n - o.val) + " training images " + name + " has" +
+                                (o.val > 0 ? " besides the validation split" : ""));
+}
+
+std::string folder_name(const std::string& dir) {
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  const size_t slash = d.find_last_of('/');
+  return slash == std::string::npos ? d : d.substr(slash + 1);
+}
+
+// An image folder's file lists: the first K classes, a class-balanced
+// validation split and subset of train/, a class-balanced test subset of
+// val/. Images stay in their files; ImageNet's statistics normalize them.
+Dataset load_image_folder(const DataSource& source, const DataOptions& options) {
+  const DataShape shape = data_shape(source, options);
+  ImageFolder folder = index_image_folder(source.dir);
+  keep_first_classes(folder, shape.num_classes);
+  auto splits = std::make_shared<FolderSplits>();
+  splits->root = source.dir;
+  splits->ids = folder.train.size() + folder.val.size();
+  Dataset d;
+  d.name = "imagefolder:" + folder_name(source.dir);
+  check_counts(options, folder.train.size(), d.name);
+  std::vector<int64_t> held;
+  if (options.val > 0) held = balanced_draw(folder.train, options.val, options.seed ^ 0x5eed5eedULL);
+  splits->val = take(folder.train, held);
+  if (options.subset > 0) {
+    splits->train = take(folder.train, balanced_draw(folder.train, options.subset,
+                                                     options.seed ^ 0x5ab5e7ULL, held));
+  } else {
+    std::vector<int64_t> rest;
+    for (int64_t i = 0; i < folder.train.size(); ++i)
+      if (!std::binary_search(held.begin(), held.end(), i)) rest.push_back(i);
+    splits->train = take(folder.train, rest);
+  }
+  splits->test = options.test_subset > 0 && options.test_subset < folder.val.size()
+                     ? take(folder.val, balanced_draw(folder.val, options.test_subset,
+                                                      options.seed ^ 0x7e57ULL))
+                     : folder.val;
+  splits->loader_threads = options.loader_threads;
+  splits->cache_bytes = options.cache_bytes;
+  splits->skip_bad_images = options.skip_bad_images;
+  d.folder = std::move(splits);
+  d.channels = 3;
+  d.num_classes = shape.num_classes;
+  d.side = options.resolution > 0 ? options.resolution : shape.side;
+  d.mean.assign(kImageNetMean.begin(), kImageNetMean.end());
+  d.std.assign(kImageNetStd.begin(), kImageNetStd.end());
+  d.flip = true;
+  return d;
+}
+
 }  // namespace
+
+void Dataset::to_device(torch::Device device) {
+  for (Split* s : {&train, &val, &test}) {
+    if (s->size() == 0) continue;
+    s->images = s->images.to(device);
+    s->labels = s->labels.to(device);
+  }
+}
 
 std::string DataSource::name() const {
   switch (kind) {
     case Kind::kFashionMnist: return "fashion-mnist";
     case Kind::kCifar10: return "cifar10";
     case Kind::kSynthetic: return "synthetic";
+    case Kind::kImageFolder: return "imagefolder";
   }
   return "?";
 }
@@ -185,11 +256,17 @@ DataSource parse_data_source(const std::string& text) {
                                   "data_batch_1.bin .. data_batch_5.bin and test_batch.bin");
     s.kind = DataSource::Kind::kCifar10;
     s.dir = dir;
+  } else if (kind == "imagefolder") {
+    if (dir.empty())
+      throw std::invalid_argument("--data imagefolder needs its folder: imagefolder:DIR, with "
+                                  "DIR/train/<class>/... and DIR/val/<class>/...");
+    s.kind = DataSource::Kind::kImageFolder;
+    s.dir = dir;
   } else if (kind == "synthetic" && colon == std::string::npos) {
     s.kind = DataSource::Kind::kSynthetic;
   } else {
     throw std::invalid_argument("unknown data '" + text +
-                                "' (fashion-mnist, fashion-mnist:DIR, cifar10:DIR, synthetic)");
+                                "' (fashion-mnist, fashion-mnist:DIR, cifar10:DIR, imagefolder:DIR, synthetic)");
   }
   return s;
 }
@@ -200,6 +277,19 @@ DataShape data_shape(const DataSource& source, const DataOptions& options) {
     case DataSource::Kind::kCifar10: return {3, kCifarSide, kTenClasses};
     case DataSource::Kind::kSynthetic:
       return {3, kSyntheticSide, options.classes > 0 ? options.classes : kTenClasses};
+    case DataSource::Kind::kImageFolder: {
+      std::vector<std::string> classes;
+      try {
+        classes = image_folder_classes(source.dir, "train");
+      } catch (const DataError& e) {
+        throw std::invalid_argument(e.what());  // a folder that is not there is bad input
+      }
+      const auto n = static_cast<int>(classes.size());
+      if (options.classes > n)
+        throw std::invalid_argument("--classes " + std::to_string(options.classes) + ": '" +
+                                    source.dir + "/train' has " + std::to_string(n) + " classes");
+      return {3, kImageFolderSide, options.classes > 0 ? options.classes : n};
+    }
   }
   return {};
 }
@@ -293,6 +383,7 @@ Split synthetic_split(int64_t n, int classes, int channels, int side, uint64_t s
 }
 
 Dataset load_dataset(const DataSource& source, const DataOptions& options) {
+  if (source.kind == DataSource::Kind::kImageFolder) return load_image_folder(source, options);
   const DataShape shape = data_shape(source, options);
   if (options.classes > 0 && options.classes != shape.num_classes)
     throw std::invalid_argument(source.name() + " has " + std::to_string(shape.num_classes) +
@@ -324,6 +415,7 @@ Dataset load_dataset(const DataSource& source, const DataOptions& options) {
       d.flip = true;
       break;
     }
+    case DataSource::Kind::kImageFolder: break;  // streamed: load_image_folder
     case DataSource::Kind::kSynthetic: {
       if (options.synthetic_train < 1 || options.synthetic_test < 1)
         throw std::invalid_argument("synthetic data needs at least one training and one test image");
@@ -338,15 +430,7 @@ Dataset load_dataset(const DataSource& source, const DataOptions& options) {
 
   // Validation and training subsets: disjoint draws from one seeded permutation.
   const int64_t n = d.train.size();
-  if (options.subset < 0 || options.val < 0 || options.test_subset < 0)
-    throw std::invalid_argument("--subset, --val and --test-subset must be >= 0");
-  if (options.val >= n)
-    throw std::invalid_argument("--val " + std::to_string(options.val) + " leaves no training images (" +
-                                d.name + " has " + std::to_string(n) + ")");
-  if (options.subset > n - options.val)
-    throw std::invalid_argument("--subset " + std::to_string(options.subset) + " is more than the " +
-                                std::to_string(n - options.val) + " training images " + d.name +
-                                " has" + (options.val > 0 ? " besides the validation split" : ""));
+  check_counts(options, n, d.name);
   if (options.val > 0 || options.subset > 0) {
     Rng rng(options.seed ^ 0x5eed5eedULL);
     const std::vector<int64_t> perm = permutation(n, rng);

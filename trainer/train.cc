@@ -1,6 +1,5 @@
 #include "trainer/train.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <malloc.h>
 #include <sched.h>
 #include <torch/cuda.h>
@@ -14,6 +13,7 @@
 #include <unordered_set>
 
 #include "space/complexity.h"
+#include "trainer/feed.h"
 #include "trainer/progress.h"
 #include "trainer/random.h"
 #include "trainer/sgd.h"
@@ -21,10 +21,9 @@
 namespace nds::trainer {
 namespace {
 
-// Distinct streams from one seed: data order and augmentation draws do not
-// shift when the model (and so the number of weights drawn) changes.
+// Data order has its own stream of the seed: it does not shift when the
+// model (and so the number of weights drawn) changes.
 constexpr uint64_t kOrderSalt = 0x0dde0dde0dde0ddeULL;
-constexpr uint64_t kAugmentSalt = 0xa06a06a06a06a06aULL;
 constexpr double kPi = 3.14159265358979323846;
 
 using Clock = std::chrono::steady_clock;
@@ -77,28 +76,25 @@ Errors errors_from_hits(const torch::Tensor& hits, int64_t n) {
   return {100.0 * (1.0 - top1 / denom), 100.0 * (1.0 - topk / denom)};
 }
 
-Errors evaluate_on_device(Net& net, const BatchMaker& maker, const torch::Tensor& labels,
-                          int batch_size, int64_t k) {
+// top-1/top-5 error of `net` over one pass of `feed` in storage order.
+Errors evaluate_feed(Net& net, Feed& feed, int batch_size, int64_t k, torch::Device device) {
   torch::NoGradGuard no_grad;
   net->eval();
-  const int64_t n = labels.size(0);
-  torch::Tensor hits = torch::zeros({k}, labels.options());
-  for (int64_t i = 0; i < n; i += batch_size) {
-    const int64_t m = std::min<int64_t>(batch_size, n - i);
-    hits += rank_hits(net->forward(maker.range(i, m)), labels.narrow(0, i, m), k);
-  }
-  return errors_from_hits(hits, n);
+  torch::Tensor hits = torch::zeros({k}, torch::TensorOptions(device).dtype(torch::kInt64));
+  feed.start({}, 0, false, batch_size, false);
+  torch::Tensor x, y;
+  while (feed.next(x, y)) hits += rank_hits(net->forward(x), y, k);
+  return errors_from_hits(hits, feed.size());
 }
 
 // pycls's precise BN: running statistics replaced by the average of the
 // batch statistics over `images` training images (in train mode, no grad).
-void precise_bn(Net& net, const BatchMaker& maker, const torch::Tensor& order, int64_t images,
+void precise_bn(Net& net, Feed& train, const std::vector<int64_t>& order, int64_t images,
                 int batch_size) {
   std::vector<torch::nn::BatchNorm2dImpl*> bns = net->batch_norms();
   if (bns.empty() || images <= 0) return;
   torch::NoGradGuard no_grad;
-  const int64_t n = order.size(0);
-  const int64_t b = std::min<int64_t>(batch_size, n);
+  const int64_t b = std::min<int64_t>(batch_size, static_cast<int64_t>(order.size()));
   const int64_t iters = std::max<int64_t>(1, (images + b - 1) / b);
   std::vector<torch::Tensor> means, vars;
   std::vector<c10::optional<double>> momenta;
@@ -109,9 +105,14 @@ void precise_bn(Net& net, const BatchMaker& maker, const torch::Tensor& order, i
     bn->options.momentum(1.0);  // running stats = this batch's stats
   }
   net->train();
+  torch::Tensor x, y;
+  train.start(order, 0, false, b, true);
   for (int64_t it = 0; it < iters; ++it) {
-    const int64_t start = (it * b) % std::max<int64_t>(n - b + 1, 1);
-    net->forward(maker.plain(order.narrow(0, start, b)));
+    if (!train.next(x, y)) {  // more images than the split: around again
+      train.start(order, 0, false, b, true);
+      train.next(x, y);
+    }
+    net->forward(x);
     for (size_t k = 0; k < bns.size(); ++k) {
       means[k] += bns[k]->running_mean / static_cast<double>(iters);
       vars[k] += bns[k]->running_var / static_cast<double>(iters);
@@ -249,166 +250,204 @@ torch::Device resolve_device(const std::string& name) {
   return torch::kCPU;
 }
 
-std::pair<double, double> evaluate(Net& net, const Split& split, const Normalization& norm,
-                                   torch::Device device, int batch_size, bool channels_last) {
-  const BatchMaker maker(split.images.to(device), norm, channels_last);
-  const int64_t k = std::min<int64_t>(5, net->spec().num_classes);
-  const Errors e = evaluate_on_device(net, maker, split.labels.to(device), batch_size, k);
-  return {e.top1, e.top5};
+namespace {
+
+// On a GPU the loss is read (a host synchronization) only this often, and
+// when the progress line is drawn: a diverged run stops within these steps.
+constexpr int64_t kDivergenceCheckSteps = 32;
+
+// One run's state: the network, its optimizer, the data and the schedule.
+struct Run {
+  Net& net;
+  const TrainConfig& config;
+  Progress* progress;
+  const TrainHooks& hooks;
+  torch::Device device;
+  Feeds feeds;
+  Sgd sgd;
+  int64_t batch = 0;
+  int64_t steps_per_epoch = 0;
+  int64_t total_steps = 0;
+  int64_t warmup = 0;
+  int64_t k = 1;      // top-k of the error
+  int64_t step = 0;   // optimizer steps so far
+  Rng order_rng{};
+  torch::nn::functional::CrossEntropyFuncOptions loss_options{};
+  TrainResult result{};
+};
+
+// Reads the loss where that costs no synchronization worth having; true
+// (and the result marked diverged) when it is NaN or infinite.
+bool diverged_at(Run& r, const torch::Tensor& loss, const torch::Tensor& stats, int epoch,
+                 int64_t s, bool shown) {
+  const bool cpu = r.device.is_cpu();
+  if (!cpu && !shown && (s + 1) % kDivergenceCheckSteps != 0) return false;
+  const double value = cpu ? loss.item<double>() : stats[0].item<double>();
+  if (std::isfinite(value)) return false;
+  r.result.diverged = true;
+  r.result.divergence = std::string(cpu ? "loss " : "loss sum ") + num(value) + " at epoch " +
+                        std::to_string(epoch) + ", step " + std::to_string(s + 1);
+  return true;
 }
+
+void show_progress(Run& r, const torch::Tensor& stats, int64_t s, double lr,
+                   Clock::time_point epoch_start) {
+  const torch::Tensor h = stats.to(torch::kCPU);
+  const double done = static_cast<double>(s + 1);
+  r.progress->update(s + 1, h[0].item<double>() / done,
+                     100.0 * (1.0 - h[1].item<double>() / (done * static_cast<double>(r.batch))), lr,
+                     done * static_cast<double>(r.batch) / seconds_since(epoch_start));
+}
+
+// The optimizer steps of one epoch; sums of losses and rank hits go to
+// `stats` on the device.
+int64_t train_steps(Run& r, int epoch, EpochMetrics& m, torch::Tensor& stats) {
+  const Clock::time_point epoch_start = Clock::now();
+  r.feeds.train->start(permutation(r.feeds.train->size(), r.order_rng), epoch, r.config.augment,
+                       r.batch, true);
+  r.net->train();
+  int64_t s = 0;
+  torch::Tensor x, y;
+  for (; s < r.steps_per_epoch; ++s) {
+    if (r.config.max_steps > 0 && r.step >= r.config.max_steps) break;
+    if (!r.feeds.train->next(x, y)) break;
+    m.lr = lr_at(r.step, r.total_steps, r.warmup, r.config);
+    r.sgd.zero_grad();
+    const torch::Tensor logits = r.net->forward(x);
+    const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, r.loss_options);
+    loss.backward();
+    {
+      torch::NoGradGuard no_grad;
+      stats.narrow(0, 0, 1).add_(loss.detach());
+      stats.narrow(0, 1, r.k).add_(rank_hits(logits.detach(), y, r.k));
+    }
+    const bool show = r.progress && r.progress->due(s + 1);
+    if (diverged_at(r, loss, stats, epoch, s, show)) break;
+    r.sgd.step(m.lr);
+    ++r.step;
+    if (show) show_progress(r, stats, s, m.lr, epoch_start);
+    if (r.hooks.on_step && r.hooks.on_step(r.step)) {
+      r.result.stopped = true;
+      break;
+    }
+  }
+  return s;
+}
+
+// The epoch's training metrics from the device's sums.
+void finish_epoch(Run& r, int epoch, int64_t s, const torch::Tensor& h, EpochMetrics& m) {
+  m.steps = s;
+  if (s == 0) return;
+  m.train_loss = h[0].item<double>() / static_cast<double>(s);
+  const Errors e = errors_from_hits(h.narrow(0, 1, r.k), s * r.batch);
+  m.train_top1_err = e.top1;
+  m.train_top5_err = e.top5;
+  m.images_per_s = static_cast<double>(s * r.batch) / m.train_seconds;
+  if (!r.result.diverged && !std::isfinite(m.train_loss)) {
+    r.result.diverged = true;
+    r.result.divergence = "loss " + num(m.train_loss) + " in epoch " + std::to_string(epoch);
+  }
+}
+
+void evaluate_epoch(Run& r, EpochMetrics& m) {
+  const Clock::time_point eval_start = Clock::now();
+  if (r.config.precise_bn > 0) {
+    std::vector<int64_t> order(static_cast<size_t>(r.feeds.train->size()));
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+    precise_bn(r.net, *r.feeds.train, order, r.config.precise_bn, r.config.batch_size);
+  }
+  if (r.feeds.val) {
+    const Errors e = evaluate_feed(r.net, *r.feeds.val, r.config.eval_batch_size, r.k, r.device);
+    m.val_top1_err = e.top1;
+    m.val_top5_err = e.top5;
+  }
+  if (r.feeds.test) {
+    const Errors e = evaluate_feed(r.net, *r.feeds.test, r.config.eval_batch_size, r.k, r.device);
+    m.test_top1_err = e.top1;
+    m.test_top5_err = e.top5;
+  }
+  m.eval_seconds = seconds_since(eval_start);
+}
+
+// One epoch: steps, metrics, evaluation, hooks. False when training stops.
+bool run_epoch(Run& r, int epoch) {
+  torch::Tensor stats =
+      torch::zeros({1 + r.k}, torch::TensorOptions(r.device).dtype(torch::kDouble));
+  EpochMetrics m;
+  m.epoch = epoch;
+  if (r.progress) r.progress->begin_epoch(epoch, r.config.epochs, r.steps_per_epoch);
+  const Clock::time_point epoch_start = Clock::now();
+  const int64_t s = train_steps(r, epoch, m, stats);
+  const torch::Tensor h = stats.to(torch::kCPU);  // also waits for the device
+  m.train_seconds = seconds_since(epoch_start);
+  r.result.train_seconds += m.train_seconds;
+  r.result.steps = r.step;
+  if (r.result.stopped) return false;  // an unfinished epoch is no result
+  finish_epoch(r, epoch, s, h, m);
+  if (r.result.diverged) {
+    r.result.epochs.push_back(m);
+    if (r.hooks.on_epoch) r.hooks.on_epoch(m);
+    if (r.progress) r.progress->message("diverged: " + r.result.divergence + "; training stopped");
+    return false;
+  }
+  evaluate_epoch(r, m);
+  r.result.epochs.push_back(m);
+  if (r.hooks.on_epoch) r.hooks.on_epoch(m);
+  if (r.progress) r.progress->end_epoch(m, r.config.epochs);
+  return !(r.config.max_steps > 0 && r.step >= r.config.max_steps);
+}
+
+Feeds feeds_for(const Dataset& data, const TrainConfig& config, torch::Device device) {
+  FeedOptions o;
+  o.device = device;
+  o.channels_last = config.channels_last(device);
+  o.seed = config.seed;
+  o.max_batch = std::max(config.batch_size, config.eval_batch_size);
+  return make_feeds(data, o);
+}
+
+}  // namespace
 
 TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Progress* progress,
                   const TrainHooks& hooks) {
   config.validate();
   reuse_freed_memory();
   const Clock::time_point run_start = Clock::now();
-  TrainResult result;
-  result.threads = config.threads > 0 ? config.threads : available_cores();
-  torch::set_num_threads(result.threads);
+  const int threads = config.threads > 0 ? config.threads : available_cores();
+  torch::set_num_threads(threads);
   const torch::Device device = resolve_device(config.device);
-  result.device = device.str();
-
-  const int64_t n = data.train.size();
-  const int64_t batch = config.batch_size;
-  if (batch > n)
-    throw std::invalid_argument("batch size " + std::to_string(batch) + " is more than the " +
-                                std::to_string(n) + " training images");
-  const int64_t steps_per_epoch = n / batch;  // the last partial batch is dropped, as pycls does
-  const int64_t total_steps = steps_per_epoch * config.epochs;
-  const int64_t warmup = std::min<int64_t>(
-      total_steps, std::llround(config.warmup_epochs * static_cast<double>(steps_per_epoch)));
-  const int64_t k = std::min<int64_t>(5, data.num_classes);
-
+  const int64_t n = data.train_size();
+  if (config.batch_size > n)
+    throw std::invalid_argument("batch size " + std::to_string(config.batch_size) +
+                                " is more than the " + std::to_string(n) + " training images");
   torch::manual_seed(config.seed + 1);  // dropout masks
   net->to(device);
   const bool channels_last = config.channels_last(device);
-  result.layout = channels_last ? "nhwc" : "nchw";
   if (channels_last) to_channels_last(*net);
-  Sgd sgd(parameter_groups(net, config), config.momentum, config.nesterov);
 
-  // The whole dataset goes to the device once; batches are gathered there.
-  const Normalization norm{data.mean, data.std};
-  BatchMaker train_maker(data.train.images.to(device), norm, channels_last);
-  const torch::Tensor train_labels = data.train.labels.to(device);
-  std::unique_ptr<BatchMaker> val_maker, test_maker;
-  torch::Tensor val_labels, test_labels;
-  if (data.val.size() > 0) {
-    val_maker = std::make_unique<BatchMaker>(data.val.images.to(device), norm, channels_last);
-    val_labels = data.val.labels.to(device);
-  }
-  if (data.test.size() > 0) {
-    test_maker =
-        std::make_unique<BatchMaker>(data.test.images.to(device), norm, channels_last);
-    test_labels = data.test.labels.to(device);
-  }
-  const AugmentOptions aug{config.augment ? data.crop_padding : 0, config.augment && data.flip};
-  at::Generator aug_gen = at::detail::createCPUGenerator(config.seed ^ kAugmentSalt);
-  Rng order_rng(config.seed ^ kOrderSalt);
-  torch::nn::functional::CrossEntropyFuncOptions loss_options;
-  loss_options.label_smoothing(config.label_smoothing);
+  Run r{net, config, progress, hooks, device, feeds_for(data, config, device),
+        Sgd(parameter_groups(net, config), config.momentum, config.nesterov)};
+  r.batch = config.batch_size;
+  r.steps_per_epoch = n / r.batch;  // the last partial batch is dropped, as pycls does
+  r.total_steps = r.steps_per_epoch * config.epochs;
+  r.warmup = std::min<int64_t>(
+      r.total_steps, std::llround(config.warmup_epochs * static_cast<double>(r.steps_per_epoch)));
+  r.k = std::min<int64_t>(5, data.num_classes);
+  r.order_rng.seed(config.seed ^ kOrderSalt);
+  r.loss_options.label_smoothing(config.label_smoothing);
+  r.result.threads = threads;
+  r.result.device = device.str();
+  r.result.layout = channels_last ? "nhwc" : "nchw";
 
-  int64_t step = 0;  // optimizer steps so far
-  for (int epoch = 1; epoch <= config.epochs && !result.diverged; ++epoch) {
-    const std::vector<int64_t> perm_host = permutation(n, order_rng);
-    const torch::Tensor order = torch::tensor(perm_host, torch::kInt64).to(device);
-    // Sum of losses, then rank hits: read back only when shown or at the end.
-    torch::Tensor stats = torch::zeros({1 + k}, torch::TensorOptions(device).dtype(torch::kDouble));
-    EpochMetrics m;
-    m.epoch = epoch;
-    net->train();
-    if (progress) progress->begin_epoch(epoch, config.epochs, steps_per_epoch);
-    const Clock::time_point epoch_start = Clock::now();
-    int64_t s = 0;
-    for (; s < steps_per_epoch; ++s) {
-      if (config.max_steps > 0 && step >= config.max_steps) break;
-      const torch::Tensor index = order.narrow(0, s * batch, batch);
-      const torch::Tensor x = aug.crop_padding > 0 || aug.flip
-                                  ? train_maker.augmented(index, aug, aug_gen)
-                                  : train_maker.plain(index);
-      const torch::Tensor y = train_labels.index_select(0, index);
-      m.lr = lr_at(step, total_steps, warmup, config);
-
-      sgd.zero_grad();
-      const torch::Tensor logits = net->forward(x);
-      const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, loss_options);
-      loss.backward();
-      {
-        torch::NoGradGuard no_grad;
-        stats.narrow(0, 0, 1).add_(loss.detach());
-        stats.narrow(0, 1, k).add_(rank_hits(logits.detach(), y, k));
-      }
-      // On the CPU reading the loss costs nothing; on a GPU it waits for the
-      // step, so there it is read only when the progress line is drawn.
-      const bool show = progress && progress->due(s + 1);
-      if (device.is_cpu() || show) {
-        const double value = loss.item<double>();
-        if (!std::isfinite(value)) {
-          result.diverged = true;
-          result.divergence = "loss " + num(value) + " at epoch " + std::to_string(epoch) +
-                              ", step " + std::to_string(s + 1);
-          break;
-        }
-      }
-      sgd.step(m.lr);
-      ++step;
-      if (show) {
-        const torch::Tensor h = stats.to(torch::kCPU);
-        const double done = static_cast<double>(s + 1);
-        progress->update(s + 1, h[0].item<double>() / done,
-                         100.0 * (1.0 - h[1].item<double>() / (done * static_cast<double>(batch))),
-                         m.lr, done * static_cast<double>(batch) / seconds_since(epoch_start));
-      }
-      if (hooks.on_step && hooks.on_step(step)) {
-        result.stopped = true;
-        break;
-      }
-    }
-    m.steps = s;
-    const torch::Tensor h = stats.to(torch::kCPU);  // also waits for the device
-    m.train_seconds = seconds_since(epoch_start);
-    result.train_seconds += m.train_seconds;
-    result.steps = step;
-    if (result.stopped) break;  // an unfinished epoch is no result
-    if (s > 0) {
-      m.train_loss = h[0].item<double>() / static_cast<double>(s);
-      const Errors e = errors_from_hits(h.narrow(0, 1, k), s * batch);
-      m.train_top1_err = e.top1;
-      m.train_top5_err = e.top5;
-      m.images_per_s = static_cast<double>(s * batch) / m.train_seconds;
-      if (!result.diverged && !std::isfinite(m.train_loss)) {
-        result.diverged = true;
-        result.divergence = "loss " + num(m.train_loss) + " in epoch " + std::to_string(epoch);
-      }
-    }
-    if (result.diverged) {
-      result.epochs.push_back(m);
-      if (hooks.on_epoch) hooks.on_epoch(m);
-      if (progress) progress->message("diverged: " + result.divergence + "; training stopped");
-      break;
-    }
-
-    const Clock::time_point eval_start = Clock::now();
-    if (config.precise_bn > 0) precise_bn(net, train_maker, order, config.precise_bn, config.batch_size);
-    if (val_maker) {
-      const Errors e = evaluate_on_device(net, *val_maker, val_labels, config.eval_batch_size, k);
-      m.val_top1_err = e.top1;
-      m.val_top5_err = e.top5;
-    }
-    if (test_maker) {
-      const Errors e = evaluate_on_device(net, *test_maker, test_labels, config.eval_batch_size, k);
-      m.test_top1_err = e.top1;
-      m.test_top5_err = e.top5;
-    }
-    m.eval_seconds = seconds_since(eval_start);
-    result.epochs.push_back(m);
-    if (hooks.on_epoch) hooks.on_epoch(m);
-    if (progress) progress->end_epoch(m, config.epochs);
-    if (config.max_steps > 0 && step >= config.max_steps) break;
-  }
+  for (int epoch = 1; epoch <= config.epochs && run_epoch(r, epoch);) ++epoch;
   net->eval();
+  TrainResult result = std::move(r.result);
   result.total_seconds = seconds_since(run_start);
   if (result.train_seconds > 0)
-    result.images_per_s = static_cast<double>(result.steps * batch) / result.train_seconds;
+    result.images_per_s = static_cast<double>(result.steps * r.batch) / result.train_seconds;
+  for (const Feed* f : {r.feeds.train.get(), r.feeds.val.get(), r.feeds.test.get()})
+    if (f) result.data_wait_seconds += f->wait_seconds();
+  result.skipped_images = r.feeds.train->skipped();
   return result;
 }
 
@@ -429,9 +468,9 @@ nlohmann::json run_record(const NetSpec& spec, int resolution, const Dataset& da
        {{"name", data.name},
         {"channels", data.channels},
         {"classes", data.num_classes},
-        {"train_images", data.train.size()},
-        {"val_images", data.val.size()},
-        {"test_images", data.test.size()},
+        {"train_images", data.train_size()},
+        {"val_images", data.val_size()},
+        {"test_images", data.test_size()},
         {"mean", data.mean},
         {"std", data.std}}},
       {"config", to_json(config)},
@@ -447,6 +486,12 @@ nlohmann::json run_record(const NetSpec& spec, int resolution, const Dataset& da
   };
   if (result.diverged) j["divergence"] = result.divergence;
   if (result.stopped) j["stopped"] = true;
+  if (data.folder) {
+    j["data"]["cache_bytes"] = data.folder->cache_bytes;
+    j["data"]["skip_bad_images"] = data.folder->skip_bad_images;
+    j["data_wait_seconds"] = result.data_wait_seconds;
+    j["skipped_images"] = result.skipped_images;
+  }
   // The final errors, flat, for sweeps and their analyses.
   if (!result.epochs.empty()) {
     const EpochMetrics& last = result.epochs.back();

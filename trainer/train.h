@@ -85,6 +85,8 @@ struct TrainResult {
   int threads = 0;
   std::string device;
   std::string layout;         // "nhwc" or "nchw", as run
+  double data_wait_seconds = 0;  // the steps and evaluations waited for image batches
+  int64_t skipped_images = 0;    // unreadable images replaced (--skip-bad-images)
 };
 
 // Calls out of train(), on the calling thread, for whoever runs it (a sweep
@@ -123,10 +125,6 @@ void reuse_freed_memory();
 // training and is reported in the result, not thrown. `progress` may be null.
 TrainResult train(Net& net, const Dataset& data, const TrainConfig& config,
                   Progress* progress = nullptr, const TrainHooks& hooks = TrainHooks());
-
-// top-1 and top-5 error (percent) of `net` on a split, in evaluation mode.
-std::pair<double, double> evaluate(Net& net, const Split& split, const Normalization& norm,
-                                   torch::Device device, int batch_size, bool channels_last);
 
 // The record of one run, as `nds train --json` prints it and a sweep stores
 // it: model, complexity, data, recipe, per-epoch metrics and final errors.
