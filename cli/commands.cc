@@ -7,6 +7,7 @@ const std::vector<Command>& commands() {
       {"describe", "Show a model's stages and exact params/flops/acts", run_describe},
       {"sample", "Draw reproducible models from a design space under constraints", run_sample},
       {"train", "Build a model in LibTorch, train it briefly on real data, export it", run_train},
+      {"data", "Check an image folder, or measure its training pipeline's images/s", run_data},
       {"query", "Read a results database: sweeps, trials, best models, read-only SQL", run_query},
       {"export", "Write one sweep's trials as CSV or JSON lines", run_export},
       {"db", "Create, check or requeue a results database", run_db},

@@ -24,6 +24,7 @@ const std::vector<Command>& commands();
 int run_describe(const std::vector<std::string>& args);
 int run_sample(const std::vector<std::string>& args);
 int run_train(const std::vector<std::string>& args);
+int run_data(const std::vector<std::string>& args);
 int run_query(const std::vector<std::string>& args);
 int run_export(const std::vector<std::string>& args);
 int run_db(const std::vector<std::string>& args);

@@ -11,5 +11,6 @@
 extern "C" __attribute__((visibility("default"))) int nds_torch_command(
     const char* command, const std::vector<std::string>* args) {
   if (std::strcmp(command, "train") == 0) return nds::cli::train_command(*args);
+  if (std::strcmp(command, "data") == 0) return nds::cli::data_command(*args);
   throw std::invalid_argument(std::string("the LibTorch module has no command '") + command + "'");
 }

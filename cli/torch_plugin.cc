@@ -55,6 +55,7 @@ int run_torch_command(const char* command, const std::vector<std::string>& args)
 }
 
 int run_train(const std::vector<std::string>& args) { return run_torch_command("train", args); }
+int run_data(const std::vector<std::string>& args) { return run_torch_command("data", args); }
 
 const TorchSweepApi& torch_sweep_api() {
   static const TorchSweepApi* api = nullptr;

@@ -24,6 +24,7 @@ int run_torch_command(const char* command, const std::vector<std::string>& args)
 
 // The commands the module implements (defined in the module only).
 int train_command(const std::vector<std::string>& args);
+int data_command(const std::vector<std::string>& args);
 
 // nds sweep's LibTorch side (cli/torch_runner.cc), looked up as
 // kTorchSweepEntry. Plain function pointers: the module never sees MPI.

@@ -35,7 +35,7 @@ po::options_description training_options() {
   // clang-format off
   opts.add_options()
       ("data", po::value<std::string>()->default_value("fashion-mnist"),
-       "fashion-mnist[:DIR], cifar10:DIR, synthetic");
+       "fashion-mnist[:DIR], cifar10:DIR, imagefolder:DIR, synthetic");
   add_training_options(opts);
   opts.add_options()
       ("stem", po::value<std::string>(),
@@ -45,16 +45,30 @@ po::options_description training_options() {
   return opts;
 }
 
+// The last name of a folder path: what a report calls an image folder.
+std::string folder_name(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  const size_t slash = dir.find_last_of('/');
+  return slash == std::string::npos ? dir : dir.substr(slash + 1);
+}
+
 json data_to_json(const trainer::DataSource& source, const trainer::DataOptions& o) {
-  return {{"source", source.name()},
-          {"resolution", o.resolution},
-          {"classes", o.classes},
-          {"synthetic_train", o.synthetic_train},
-          {"synthetic_test", o.synthetic_test},
-          {"subset", o.subset},
-          {"val", o.val},
-          {"test_subset", o.test_subset},
-          {"crop_padding", o.crop_padding}};
+  json j = {{"source", source.name()},
+            {"resolution", o.resolution},
+            {"classes", o.classes},
+            {"synthetic_train", o.synthetic_train},
+            {"synthetic_test", o.synthetic_test},
+            {"subset", o.subset},
+            {"val", o.val},
+            {"test_subset", o.test_subset},
+            {"crop_padding", o.crop_padding}};
+  // Image folders only, so that the recipes of other sweeps stay as stored.
+  if (source.kind == trainer::DataSource::Kind::kImageFolder) {
+    j["dataset"] = "imagefolder:" + folder_name(source.dir);
+    j["cache_bytes"] = o.cache_bytes;  // the cache's reduced images change results slightly
+    j["skip_bad_images"] = o.skip_bad_images;
+  }
+  return j;
 }
 
 trainer::DataOptions data_from_json(const json& j) {
@@ -67,6 +81,8 @@ trainer::DataOptions data_from_json(const json& j) {
   o.val = j.at("val").get<int64_t>();
   o.test_subset = j.at("test_subset").get<int64_t>();
   o.crop_padding = j.at("crop_padding").get<int>();
+  o.cache_bytes = j.value("cache_bytes", int64_t{0});
+  o.skip_bad_images = j.value("skip_bad_images", false);
   return o;
 }
 
@@ -173,6 +189,9 @@ store::TrialResult to_store(const trainer::TrainResult& r) {
   out.epochs_done = static_cast<int64_t>(r.epochs.size());
   out.train_seconds = r.total_seconds;
   out.images_per_sec = r.images_per_s;
+  out.data_seconds = r.data_wait_seconds;
+  out.skipped_images = r.skipped_images;
+  out.decoded_images = r.decoded_images;
   return out;
 }
 
@@ -188,11 +207,13 @@ class TorchRunner : public cluster::TrialRunner {
                                   d.at("source").get<std::string>());
     trainer::DataOptions data = data_from_json(d);
     data.seed = d.value("seed", uint64_t{0});  // the sweep's seed: same data on every rank
+    data.loader_threads = options.threads;     // a GPU worker's cores decode its images
     config_.threads = options.threads;
     config_.device = device;
     config_.validate();
     device_ = trainer::resolve_device(device);
     data_ = trainer::load_dataset(source, data);
+    data_.to_device(device_);  // once for every trial this worker trains
   }
 
   cluster::TrialOutcome run(const store::ClaimedTrial& trial, const json&,

@@ -34,7 +34,8 @@ namespace po = boost::program_options;
 using nlohmann::json;
 
 constexpr const char* kUsage =
-    "usage: nds train --model NAME|SPEC.json [--data fashion-mnist[:DIR]|cifar10:DIR|synthetic]\n"
+    "usage: nds train --model NAME|SPEC.json\n"
+    "                 [--data fashion-mnist[:DIR]|cifar10:DIR|imagefolder:DIR|synthetic]\n"
     "                 [--epochs E] [--subset N] [--val N] [--batch-size B] [--lr LR] [--wd WD]\n"
     "                 [--threads T] [--seed S] [--resolution R] [--classes K] [--stem cifar]\n"
     "                 [--steps N] [--json] [--export FILE] [more options below]\n\n"
@@ -42,7 +43,9 @@ constexpr const char* kUsage =
     "params and flops, trains it with SGD (Nesterov momentum, weight decay, half-period\n"
     "cosine with linear warmup, random crop and flip) and evaluates top-1/top-5 error on\n"
     "the test set after every epoch. Input channels and classes follow the data\n"
-    "(Fashion-MNIST: 1 channel, 28x28, read from Debian's dataset-fashion-mnist). A fixed\n"
+    "(Fashion-MNIST: 1 channel, 28x28, read from Debian's dataset-fashion-mnist; an\n"
+    "ImageNet-style folder DIR/train/<class>/*, DIR/val/<class>/*: RGB at --resolution,\n"
+    "default 224, with pycls's ImageNet transforms, decoded by --loader-threads). A fixed\n"
     "point keeps its published architecture at any resolution; --stem cifar swaps its\n"
     "stem for a 3x3 stride-1 conv (no max pool), the usual small-image variant.\n\n"
     "Progress goes to stderr; --json prints one result object (what a sweep stores) on\n"
@@ -114,10 +117,13 @@ int train_command(const std::vector<std::string>& args) {
       ("help,h", "show this help")
       ("model", po::value<std::string>(), "fixed point NAME or SPEC.json (family parameters or expanded spec)")
       ("data", po::value<std::string>()->default_value("fashion-mnist"),
-       "fashion-mnist[:DIR] (default DIR /usr/share/datasets/fashion-mnist), cifar10:DIR, synthetic");
+       "fashion-mnist[:DIR] (default DIR /usr/share/datasets/fashion-mnist), cifar10:DIR, "
+       "imagefolder:DIR, synthetic");
   add_training_options(opts);
   opts.add_options()
       ("threads", po::value<int64_t>(), "CPU threads (default: the cores available to this process)")
+      ("loader-threads", po::value<int64_t>(),
+       "imagefolder: decoding threads (default: the cores available to this process)")
       ("seed", po::value<uint64_t>(), "seed of weights, data order and augmentation (default 0)")
       ("resolution", po::value<int64_t>(), "input side; other than the data's own resizes the images")
       ("classes", po::value<int64_t>(), "classes (synthetic data; real data must match)")
@@ -144,8 +150,10 @@ int train_command(const std::vector<std::string>& args) {
   data_options.classes = static_cast<int>(positive_option(vm, "classes"));
   read_data_options(vm, source, data_options);
   if (vm.count("seed")) data_options.seed = vm["seed"].as<uint64_t>();
+  data_options.loader_threads = loader_threads_option(vm);
   const trainer::DataShape shape = trainer::data_shape(source, data_options);
-  if (data_options.classes > 0 && data_options.classes != shape.num_classes)
+  if (data_options.classes > 0 && data_options.classes != shape.num_classes &&
+      source.kind != trainer::DataSource::Kind::kImageFolder)
     throw std::invalid_argument(source.name() + " has " + std::to_string(shape.num_classes) +
                                 " classes, not --classes " + std::to_string(data_options.classes));
 
@@ -184,9 +192,9 @@ int train_command(const std::vector<std::string>& args) {
   } catch (const trainer::DataError& e) {
     throw std::invalid_argument(e.what());
   }
-  if (cfg.batch_size > data.train.size())
+  if (cfg.batch_size > data.train_size())
     throw std::invalid_argument("--batch-size " + std::to_string(cfg.batch_size) +
-                                " is more than the " + std::to_string(data.train.size()) +
+                                " is more than the " + std::to_string(data.train_size()) +
                                 " training images");
 
   const bool quiet = vm.count("quiet") > 0;
@@ -197,12 +205,17 @@ int train_command(const std::vector<std::string>& args) {
     progress.message("nds train: " + model_name + " (" + si(static_cast<double>(cost.params)) +
                      " params, " + si(static_cast<double>(cost.flops)) + " flops at " +
                      std::to_string(resolution) + "x" + std::to_string(resolution) + ") on " +
-                     data.name + " (" + std::to_string(data.train.size()) + " train, " +
-                     std::to_string(data.test.size()) + " test), " + device.str() +
+                     data.name + " (" + std::to_string(data.train_size()) + " train, " +
+                     std::to_string(data.test_size()) + " test), " + device.str() +
                      (device.is_cpu() ? ", " + threads_text(threads) : ""));
 
   trainer::Net net = trainer::build_net(spec, cfg.seed, cfg.init());
-  const trainer::TrainResult result = trainer::train(net, data, cfg, quiet ? nullptr : &progress);
+  trainer::TrainResult result;
+  try {
+    result = trainer::train(net, data, cfg, quiet ? nullptr : &progress);
+  } catch (const trainer::DataError& e) {
+    throw std::invalid_argument(e.what());  // an unreadable image is bad input
+  }
   const json record = trainer::run_record(spec, resolution, data, cfg, result);
 
   if (!export_path.empty() && !result.diverged) {

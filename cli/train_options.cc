@@ -1,6 +1,7 @@
 #include "cli/train_options.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -25,14 +26,20 @@ void add_training_options(po::options_description& opts) {
       ("label-smoothing", po::value<double>(), "label smoothing (default 0)")
       ("precise-bn", po::value<int64_t>(),
        "recompute BN statistics on N training images before each evaluation")
-      ("no-augment", "no random crop or flip")
+      ("no-augment", "no random crop or flip (imagefolder: train on the test transform)")
       ("crop-padding", po::value<int64_t>(),
        "random-crop padding in pixels (default: cifar10 4, others 0)")
       ("no-zero-init", "residual branches' final BN gamma starts at 1, not 0")
       ("layout", po::value<std::string>(),
        "activations: auto (nhwc on CPUs, nchw on GPUs), nchw, nhwc")
       ("synthetic-size", po::value<int64_t>(),
-       "training images of the synthetic set (default 10000)");
+       "training images of the synthetic set (default 10000)")
+      ("cache", po::value<std::string>(),
+       "imagefolder: keep decoded images in memory, up to SIZE (512M, 8G; K/M/G/T are "
+       "powers of 1024), for every epoch and later trial")
+      ("skip-bad-images",
+       "imagefolder: replace an unreadable image by another (seeded) one and count it, "
+       "instead of stopping");
   // clang-format on
 }
 
@@ -43,6 +50,31 @@ int64_t positive_option(const po::variables_map& vm, const char* key, int64_t ma
     throw std::invalid_argument(std::string("--") + key + " must be in [1, " +
                                 std::to_string(max) + "], got " + std::to_string(n));
   return n;
+}
+
+int64_t parse_size(const std::string& text, const char* option) {
+  const std::string bad = std::string(option) + " '" + text + "' is not a size (e.g. 512M, 8G)";
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    throw std::invalid_argument(bad);
+  }
+  const std::string unit = text.substr(used);
+  double scale = 1;
+  if (unit == "K" || unit == "k") scale = 1024.0;
+  else if (unit == "M" || unit == "m") scale = 1024.0 * 1024;
+  else if (unit == "G" || unit == "g") scale = 1024.0 * 1024 * 1024;
+  else if (unit == "T" || unit == "t") scale = 1024.0 * 1024 * 1024 * 1024;
+  else if (!unit.empty()) throw std::invalid_argument(bad);
+  const double bytes = v * scale;
+  if (!std::isfinite(bytes) || bytes < 1 || bytes > 9.0e18) throw std::invalid_argument(bad);
+  return static_cast<int64_t>(bytes);
+}
+
+int loader_threads_option(const po::variables_map& vm) {
+  return static_cast<int>(positive_option(vm, "loader-threads", 1024));
 }
 
 void read_data_options(const po::variables_map& vm, const trainer::DataSource& source,
@@ -59,6 +91,16 @@ void read_data_options(const po::variables_map& vm, const trainer::DataSource& s
     if (p < 0 || p > 64)
       throw std::invalid_argument("--crop-padding must be in [0, 64], got " + std::to_string(p));
     data.crop_padding = static_cast<int>(p);
+  }
+  const bool folder = source.kind == trainer::DataSource::Kind::kImageFolder;
+  if (vm.count("cache")) {
+    if (!folder) throw std::invalid_argument("--cache applies to --data imagefolder:DIR only");
+    data.cache_bytes = parse_size(vm["cache"].as<std::string>(), "--cache");
+  }
+  if (vm.count("skip-bad-images")) {
+    if (!folder)
+      throw std::invalid_argument("--skip-bad-images applies to --data imagefolder:DIR only");
+    data.skip_bad_images = true;
   }
   if (vm.count("synthetic-size")) {
     if (source.kind != trainer::DataSource::Kind::kSynthetic)

@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <cstdint>
+#include <string>
 
 #include "trainer/data.h"
 #include "trainer/train.h"
@@ -22,8 +23,16 @@ void add_training_options(boost::program_options::options_description& opts);
 int64_t positive_option(const boost::program_options::variables_map& vm, const char* key,
                         int64_t max = INT32_MAX);
 
-// Sets data's subset, val, test_subset, crop_padding and (for --data
-// synthetic) synthetic_train/test from the options; leaves the rest alone.
+// Bytes from "512M", "8G", "1.5T", "4096" (K/M/G/T: powers of 1024). Throws
+// std::invalid_argument naming `option` and the text otherwise.
+int64_t parse_size(const std::string& text, const char* option);
+
+// --loader-threads (nds train, nds data): 0 when absent (the cores available).
+int loader_threads_option(const boost::program_options::variables_map& vm);
+
+// Sets data's subset, val, test_subset, crop_padding, (for --data synthetic)
+// synthetic_train/test and (for image folders) cache_bytes and
+// skip_bad_images from the options; leaves the rest alone.
 void read_data_options(const boost::program_options::variables_map& vm,
                        const trainer::DataSource& source, trainer::DataOptions& data);
 

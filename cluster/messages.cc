@@ -94,6 +94,9 @@ json to_json(const TrialOutcome& o) {
           {"epochs_done", r.epochs_done},
           {"train_seconds", number(r.train_seconds)},
           {"images_per_sec", number(r.images_per_sec)},
+          {"data_seconds", number(r.data_seconds)},
+          {"skipped_images", r.skipped_images},
+          {"decoded_images", r.decoded_images},
           {"epochs", std::move(epochs)}};
 }
 
@@ -110,6 +113,10 @@ TrialOutcome outcome_from_json(const json& j) {
   r.epochs_done = j.value("epochs_done", int64_t{0});
   r.train_seconds = number_from(j, "train_seconds");
   r.images_per_sec = number_from(j, "images_per_sec");
+  // Absent from older peers' messages: NaN (not measured) and 0.
+  r.data_seconds = number_from(j, "data_seconds");
+  r.skipped_images = j.value("skipped_images", int64_t{0});
+  r.decoded_images = j.value("decoded_images", int64_t{0});
   for (const json& e : j.at("epochs")) r.epochs.push_back(epoch_from_json(e));
   return o;
 }

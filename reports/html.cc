@@ -162,7 +162,8 @@ void sweeps_section(std::string& out, const Json& doc) {
   const Json& sweeps = at(doc, "sweeps");
   out +=
       "<section id=\"sweeps\">\n<h2>Sweeps</h2>\n<div class=\"scroll\"><table>\n<tr><th "
-      "class=\"l\">sweep</th><th class=\"l\">family</th><th class=\"l\">parent</th>";
+      "class=\"l\">sweep</th><th class=\"l\">family</th><th class=\"l\">data</th><th "
+      "class=\"l\">parent</th>";
   for (const char* st : kStates) out += std::string("<th>") + st + "</th>";
   out += "<th>analysed (n)</th><th>min err %</th><th>median</th><th>mean</th><th>max</th></tr>\n";
   for (const Json& s : sweeps) {
@@ -170,6 +171,7 @@ void sweeps_section(std::string& out, const Json& doc) {
     const Json& err = at(s, "error");
     out += "<tr><td class=\"l name\">" + h(sweep_name(s)) + "</td><td class=\"l\">" +
            h(render::text(s, "family")) + "</td><td class=\"l name\">" +
+           h(render::text(s, "data")) + "</td><td class=\"l name\">" +
            h(render::text(s, "parent")) + "</td>";
     for (const char* st : kStates) out += "<td>" + render::num(number(counts, st), 12) + "</td>";
     out += "<td>" + render::num(number(s, "n"), 12) + "</td>";

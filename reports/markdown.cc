@@ -81,15 +81,15 @@ void header(std::string& out, const Json& doc) {
 
 void sweeps(std::string& out, const Json& doc) {
   out += "## Sweeps\n\n";
-  std::vector<std::string> head = {"sweep", "family", "parent"};
+  std::vector<std::string> head = {"sweep", "family", "data", "parent"};
   for (const char* st : kStates) head.push_back(st);
   for (const char* c : {"n", "min err %", "median", "mean", "max"}) head.push_back(c);
-  out += table_head(head, 3);
+  out += table_head(head, 4);
   for (const Json& s : at(doc, "sweeps")) {
     const Json& counts = at(s, "counts");
     const Json& err = at(s, "error");
     std::vector<std::string> r = {md(name_of(s)), md(render::text(s, "family")),
-                                  md(render::text(s, "parent"))};
+                                  md(render::text(s, "data")), md(render::text(s, "parent"))};
     for (const char* st : kStates) r.push_back(render::num(number(counts, st), 12));
     r.push_back(render::num(number(s, "n"), 12));
     for (const char* k : {"min", "median", "mean", "max"}) r.push_back(percent(number(err, k)));

@@ -189,6 +189,16 @@ json normalized_json(const SweepAnalysis& a, int bins, const NormalizedPlan& pla
   return out;
 }
 
+// What the sweep trained on, from its recipe: an image folder's name, else
+// the source ("fashion-mnist"); null when the recipe does not say.
+json dataset_of(const json& recipe) {
+  if (!recipe.is_object() || !recipe.contains("data") || !recipe["data"].is_object()) return nullptr;
+  const json& d = recipe["data"];
+  for (const char* key : {"dataset", "source"})
+    if (d.contains(key) && d[key].is_string()) return d[key];
+  return nullptr;
+}
+
 json sweep_json(const SweepData& d, const SweepAnalysis& a, const ReportOptions& o,
                 const NormalizedPlan& plan) {
   const store::SweepSummary& s = d.summary;
@@ -199,6 +209,7 @@ json sweep_json(const SweepData& d, const SweepAnalysis& a, const ReportOptions&
       {"parent", s.parent.empty() ? json(nullptr) : json(s.parent)},
       {"space", d.space},
       {"recipe", d.recipe},
+      {"data", dataset_of(d.recipe)},
       {"seed", s.seed},
       {"created_at", num(s.created_at)},
       {"finished_at", num(s.finished_at)},

@@ -58,6 +58,9 @@ struct TrialRecord {
   int64_t epochs_done = 0;
   double train_seconds = 0;
   double images_per_sec = 0;
+  double data_seconds = 0;  // NaN without a result, or for one stored before schema version 3
+  int64_t skipped_images = 0;
+  int64_t decoded_images = 0;
   std::string error;
   std::string reference;  // the fixed point a reference trial trains; empty for a sample
   // The model.

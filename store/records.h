@@ -57,8 +57,11 @@ struct TrialResult {
   double best_top5_err = 0;
   double train_loss = 0;  // final training loss
   int64_t epochs_done = 0;
-  double train_seconds = 0;   // wall time of the whole training
-  double images_per_sec = 0;  // training throughput
+  double train_seconds = 0;    // wall time of the whole training
+  double images_per_sec = 0;   // training throughput
+  double data_seconds = 0;     // time the training waited for its data (image folders; 0 otherwise)
+  int64_t skipped_images = 0;  // unreadable images replaced (--skip-bad-images)
+  int64_t decoded_images = 0;  // images read from their files (image folders; the rest were cached)
   // Stored with the result (rows already recorded for the same epoch are
   // replaced).
   std::vector<EpochMetrics> epochs;

@@ -16,7 +16,8 @@ constexpr const char* kResultsView = R"sql(
 CREATE VIEW results AS
 SELECT s.name AS sweep, t.sample_index, t.attempt, t.state, t.seed, t.reference,
        t.top1_err, t.top5_err, t.best_top1_err, t.best_top5_err, t.train_loss,
-       t.epochs_done, t.train_seconds, t.images_per_sec,
+       t.epochs_done, t.train_seconds, t.images_per_sec, t.data_seconds, t.skipped_images,
+       t.decoded_images,
        m.hash, m.family, m.params, m.flops, m.acts, m.depth, m.w_0, m.w_a, m.w_m,
        m.group_width, m.bottleneck_ratio, m.params_json,
        t.id AS trial_id, t.sweep_id, t.model_id
@@ -24,7 +25,7 @@ FROM trials t JOIN sweeps s ON s.id = t.sweep_id JOIN models m ON m.id = t.model
 WHERE t.latest = 1;
 )sql";
 
-// The current schema (version 2), then kResultsView. Times are Unix seconds
+// The current schema (version 3), then kResultsView. Times are Unix seconds
 // (REAL); errors are percentages, as pycls logs them; JSON columns hold
 // compact JSON text with sorted keys.
 constexpr const char* kSchema = R"sql(
@@ -105,6 +106,12 @@ CREATE TABLE trials (
   -- The fixed point (space/zoo.h name) a reference trial trains next to the
   -- samples (nds sweep --include); NULL for a sample of the space.
   reference      TEXT,
+  -- Version 3, after `reference` because ALTER TABLE ADD COLUMN appends.
+  -- data_seconds stays NULL until a result sets it (so for results from before v3);
+  -- skipped_images needs a constant default for ADD COLUMN ... NOT NULL.
+  data_seconds   REAL,
+  skipped_images INTEGER NOT NULL DEFAULT 0,
+  decoded_images INTEGER NOT NULL DEFAULT 0,
   UNIQUE (sweep_id, sample_index, attempt)
 );
 -- One current attempt per sample.
@@ -147,17 +154,24 @@ CREATE VIEW current_trials AS SELECT * FROM trials WHERE latest = 1;
 
 // Migration to version `to` from version `to - 1`: SQL run inside the
 // writer's transaction. A migrated database must equal a new one, which
-// store_test checks against kSchema.
+// store_test checks against kSchema. The steps leave the results view alone:
+// it lists trial columns, and a step's view would name columns that only a
+// later step adds, so ensure_schema recreates the current view once, after
+// the last step.
 struct Migration {
   int to;
-  std::string sql;
+  const char* sql;
 };
 constexpr const char* kToV2 = R"sql(
 ALTER TABLE trials ADD COLUMN reference TEXT;
-DROP VIEW results;
+)sql";
+constexpr const char* kToV3 = R"sql(
+ALTER TABLE trials ADD COLUMN data_seconds REAL;
+ALTER TABLE trials ADD COLUMN skipped_images INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trials ADD COLUMN decoded_images INTEGER NOT NULL DEFAULT 0;
 )sql";
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> list = {{2, std::string(kToV2) + kResultsView}};
+  static const std::vector<Migration> list = {{2, kToV2}, {3, kToV3}};
   return list;
 }
 
@@ -237,38 +251,50 @@ SchemaState check_schema(const Db& db, int* version) {
   return v == kSchemaVersion ? SchemaState::kCurrent : SchemaState::kOlder;
 }
 
+namespace {
+
+void create(Db& db, const std::string& nds_version) {
+  db.exec(schema_sql());
+  db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+  Statement put = db.prepare("INSERT INTO meta(key, value) VALUES (?, ?)");
+  put.bind(1, "schema_version").bind(2, std::to_string(kSchemaVersion)).run();
+  put.bind(1, "created_by").bind(2, nds_version).run();
+  put.bind(1, "created_at").bind(2, std::to_string(unix_now())).run();
+}
+
+// Runs the steps from version `before` to kSchemaVersion, then recreates the
+// results view (see Migration).
+void migrate(Db& db, int before) {
+  for (int to = before + 1; to <= kSchemaVersion; ++to) {
+    const Migration* step = nullptr;
+    for (const Migration& m : migrations())
+      if (m.to == to) step = &m;
+    if (!step)
+      throw StoreError("database '" + db.path() + "': no migration from schema version " +
+                       std::to_string(to - 1) + " to " + std::to_string(to));
+    db.exec(step->sql);
+  }
+  db.exec(std::string("DROP VIEW results;") + kResultsView);
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'")
+      .bind(1, std::to_string(kSchemaVersion))
+      .run();
+  const std::string detail =
+      "{\"from\":" + std::to_string(before) + ",\"to\":" + std::to_string(kSchemaVersion) + "}";
+  db.prepare("INSERT INTO events(time, kind, detail) VALUES (?, 'schema_migrated', ?)")
+      .bind(1, unix_now())
+      .bind(2, detail)
+      .run();
+}
+
+}  // namespace
+
 int ensure_schema(Db& db, const std::string& nds_version) {
   db.exec("BEGIN IMMEDIATE");
   try {
     int before = 0;
     const SchemaState state = check_schema(db, &before);
-    const std::string now = std::to_string(unix_now());
-    if (state == SchemaState::kEmpty) {
-      db.exec(schema_sql());
-      db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
-      Statement put = db.prepare("INSERT INTO meta(key, value) VALUES (?, ?)");
-      put.bind(1, "schema_version").bind(2, std::to_string(kSchemaVersion)).run();
-      put.bind(1, "created_by").bind(2, nds_version).run();
-      put.bind(1, "created_at").bind(2, now).run();
-    } else if (state == SchemaState::kOlder) {
-      for (int to = before + 1; to <= kSchemaVersion; ++to) {
-        const Migration* step = nullptr;
-        for (const Migration& m : migrations())
-          if (m.to == to) step = &m;
-        if (!step)
-          throw StoreError("database '" + db.path() + "': no migration from schema version " +
-                           std::to_string(to - 1) + " to " + std::to_string(to));
-        db.exec(step->sql);
-      }
-      db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'")
-          .bind(1, std::to_string(kSchemaVersion))
-          .run();
-      db.prepare("INSERT INTO events(time, kind, detail) VALUES (?, 'schema_migrated', ?)")
-          .bind(1, unix_now())
-          .bind(2, "{\"from\":" + std::to_string(before) +
-                       ",\"to\":" + std::to_string(kSchemaVersion) + "}")
-          .run();
-    }
+    if (state == SchemaState::kEmpty) create(db, nds_version);
+    if (state == SchemaState::kOlder) migrate(db, before);
     db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     db.prepare(
           "INSERT INTO meta(key, value) VALUES ('written_by', ?) "

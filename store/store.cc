@@ -89,6 +89,12 @@ void bind_result(Statement& s, int first, const TrialResult& r) {
       .bind(first + 7, r.images_per_sec);
 }
 
+// The columns schema version 3 added; their parameters follow ?12 (error),
+// so the older numbering stays as it was.
+void bind_data_result(Statement& s, int first, const TrialResult& r) {
+  s.bind(first, r.data_seconds).bind(first + 1, r.skipped_images).bind(first + 2, r.decoded_images);
+}
+
 constexpr const char* kBegin = "BEGIN IMMEDIATE";
 constexpr const char* kCommit = "COMMIT";
 constexpr const char* kSavepoint = "SAVEPOINT nds_op";
@@ -127,7 +133,8 @@ constexpr const char* kFinishWithResult =
     "UPDATE trials SET state = ?2, finished_at = ?3, heartbeat_at = ?3, top1_err = ?4, "
     "top5_err = ?5, best_top1_err = ?6, best_top5_err = ?7, train_loss = ?8, "
     "epochs_done = max(epochs_done, ?9), train_seconds = ?10, images_per_sec = ?11, "
-    "error = ?12 WHERE id = ?1 AND state = 'RUNNING'";
+    "error = ?12, data_seconds = ?13, skipped_images = ?14, decoded_images = ?15 "
+    "WHERE id = ?1 AND state = 'RUNNING'";
 constexpr const char* kFinishBare =
     "UPDATE trials SET state = ?2, finished_at = ?3, error = ?4 "
     "WHERE id = ?1 AND state = 'RUNNING'";
@@ -692,6 +699,7 @@ bool Store::finish(int64_t trial_id, TrialState state, const TrialResult* result
     s.bind(1, trial_id).bind(2, to_string(state)).bind(3, now());
     bind_result(s, 4, *result);
     s.bind_text_or_null(12, error);
+    bind_data_result(s, 13, *result);
     s.run();
   };
   // The common case first: a RUNNING trial completes. The guarded UPDATE

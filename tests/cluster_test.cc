@@ -67,6 +67,27 @@ TEST(Messages, OutcomeRoundTripsExactlyWithNaN) {
   EXPECT_TRUE(std::isnan(u.result.epochs[0].test_top1_err));
 }
 
+TEST(Messages, OutcomeCarriesDataTimeAndSkippedImages) {
+  TrialOutcome o;
+  o.status = TrialStatus::kComplete;
+  o.result.data_seconds = 1.25;
+  o.result.skipped_images = 3;
+  o.result.decoded_images = 40;
+  json j = to_json(o);
+  const TrialOutcome u = outcome_from_json(json::parse(j.dump()));
+  EXPECT_EQ(u.result.data_seconds, 1.25);
+  EXPECT_EQ(u.result.skipped_images, 3);
+  EXPECT_EQ(u.result.decoded_images, 40);
+  // A peer built before these fields existed sends neither: not measured, none skipped.
+  j.erase("data_seconds");
+  j.erase("skipped_images");
+  j.erase("decoded_images");
+  const TrialOutcome old = outcome_from_json(j);
+  EXPECT_TRUE(std::isnan(old.result.data_seconds));
+  EXPECT_EQ(old.result.skipped_images, 0);
+  EXPECT_EQ(old.result.decoded_images, 0);
+}
+
 TEST(Farm, ParsesIndexLists) {
   EXPECT_EQ(parse_index_list(""), std::vector<int64_t>{});
   EXPECT_EQ(parse_index_list("3,7,11"), (std::vector<int64_t>{3, 7, 11}));

@@ -8,12 +8,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "store/reader.h"
 #include "tests/cluster_testing.h"
+#include "tests/image_testing.h"
 
 namespace nds::cluster {
 namespace {
@@ -65,6 +68,40 @@ TEST(SweepTorch, MpiRunEqualsSerialRun) {
   store::TrialQuery q;
   q.all_attempts = true;
   EXPECT_EQ(store::Reader(dir.file("mpi.db")).trials("t", q).size(), 12u);
+}
+
+// An image folder under mpirun with the decode-once cache: each worker reads
+// every image from its file in its first trial only; the report names the data.
+TEST(SweepTorch, ImageFolderSweepDecodesOncePerWorker) {
+  image_testing::ScratchFolder folder("sweep_imf");
+  image_testing::write_photo_folder(folder.path(), {"a", "b", "c"}, 8, 3);  // 24 + 9 images
+  ScratchDir dir;
+  const CmdResult r = shell(
+      mpirun(3) + kNds + " sweep --space regnet_x_cifar --flops :20M -n 6 --db " + dir.file("f.db") +
+          " --name t --seed 2 --data imagefolder:" + folder.path() +
+          " --cache 64M --epochs 2 --batch-size 8 --threads 1 --quiet",
+      dir.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::map<int64_t, std::vector<store::TrialRecord>> by_rank;
+  for (const auto& [i, t] : latest(dir.file("f.db"))) {
+    EXPECT_EQ(t.state, store::TrialState::kComplete) << t.error;
+    EXPECT_TRUE(std::isfinite(t.data_seconds)) << i;
+    EXPECT_EQ(t.skipped_images, 0);
+    by_rank[t.rank.value_or(-1)].push_back(t);
+  }
+  ASSERT_EQ(by_rank.size(), 2u);  // both workers trained
+  for (auto& [rank, trials] : by_rank) {
+    std::sort(trials.begin(), trials.end(),
+              [](const auto& a, const auto& b) { return a.started_at < b.started_at; });
+    EXPECT_EQ(trials.front().decoded_images, 33) << "rank " << rank;  // train + test, once
+    for (size_t k = 1; k < trials.size(); ++k)
+      EXPECT_EQ(trials[k].decoded_images, 0) << "rank " << rank << ", trial " << k;
+  }
+  const std::string name = folder.path().substr(folder.path().find_last_of('/') + 1);
+  const CmdResult report =
+      shell(kNds + " report --db " + dir.file("f.db") + " --sweep t --format md", dir.path());
+  ASSERT_EQ(report.code, 0) << report.err;
+  EXPECT_NE(report.out.find("imagefolder:" + name), std::string::npos);
 }
 
 TEST(SweepTorch, NanLossIsDivergedAndTheSweepEnds) {

@@ -381,44 +381,115 @@ TEST(Store, ReferenceTrialsKeepTheirNameThroughRetries) {
   EXPECT_EQ(r.db().query_text("SELECT reference FROM results WHERE sample_index = 1"), "resnet18");
 }
 
-// A version-1 database (made by undoing version 2 by hand) is migrated by the
-// next writer to the columns a new database has.
-TEST(Store, MigratesVersion1) {
+TEST(Store, StoresDataTimeAndSkippedImages) {
+  ScratchDir dir;
+  Store s(dir.file("r.db"), {});
+  const int64_t id = s.create_sweep(fake_sweep("a"), fake_trials(3));
+  const auto c0 = s.claim(id, {0, "n", ""});
+  const auto c1 = s.claim(id, {0, "n", ""});
+  ASSERT_TRUE(c0 && c1);
+  TrialResult res = fake_result(1, 2);
+  res.data_seconds = 1.25;
+  res.skipped_images = 3;
+  res.decoded_images = 40;
+  EXPECT_TRUE(s.complete(c0->trial_id, res));
+  TrialResult partial = fake_result(2, 1);
+  partial.data_seconds = 0.5;
+  partial.skipped_images = 1;
+  EXPECT_TRUE(s.diverge(c1->trial_id, partial, "loss is nan"));  // the checked path
+  s.flush();
+
+  Reader r(dir.file("r.db"));
+  const auto rows = r.trials("a");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].data_seconds, 1.25);
+  EXPECT_EQ(rows[0].skipped_images, 3);
+  EXPECT_EQ(rows[0].decoded_images, 40);
+  EXPECT_EQ(rows[1].data_seconds, 0.5);
+  EXPECT_EQ(rows[1].skipped_images, 1);
+  EXPECT_TRUE(std::isnan(rows[2].data_seconds));  // not trained: not measured
+  EXPECT_EQ(rows[2].skipped_images, 0);
+  EXPECT_EQ(r.db().query_text("SELECT data_seconds || ' ' || skipped_images FROM results "
+                              "WHERE sample_index = 0"),
+            "1.25 3");
+}
+
+// Undoes, by hand, the schema versions after `version` on the database at
+// `path`: the trial columns they added and the results view's use of them.
+void downgrade(const std::string& path, int version) {
+  Db db(path, Db::Mode::kReadWrite);
+  std::string view = *db.query_text("SELECT sql FROM sqlite_schema WHERE name = 'results'");
+  const auto drop = [&](const std::string& column) {
+    const std::string listed = " t." + column + ",";
+    view.erase(view.find(listed), listed.size());
+    db.exec("ALTER TABLE trials DROP COLUMN " + column);
+  };
+  db.exec("DROP VIEW results");
+  if (version < 3) {
+    drop("data_seconds");
+    drop("skipped_images");
+    drop("decoded_images");
+  }
+  if (version < 2) drop("reference");
+  db.exec(view + "; UPDATE meta SET value = '" + std::to_string(version) +
+          "' WHERE key = 'schema_version'");
+}
+
+// Everything pragma_table_info says of each column, so a migrated column
+// must match a new one's type, NOT NULL and default too.
+std::vector<std::string> columns(const std::string& path, const std::string& table) {
+  Db db(path, Db::Mode::kReadOnly);
+  std::vector<std::string> out;
+  Statement st = db.prepare(
+      "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info('" + table + "')");
+  while (st.step())
+    out.push_back(st.text(0) + " " + st.text(1) + " " + st.text(2) + " " + st.text(3) + " " +
+                  st.text(4));
+  return out;
+}
+
+// A database of an older version (made by undoing the later ones by hand,
+// with a completed trial) is migrated by the next writer to the columns a
+// new database has.
+void expect_migrates_from(int version) {
   ScratchDir dir;
   const std::string old_path = dir.file("old.db");
   const std::string new_path = dir.file("new.db");
   {
     Store s(old_path, {});
-    s.create_sweep(fake_sweep("a"), fake_trials(2));
+    const int64_t id = s.create_sweep(fake_sweep("a"), fake_trials(2));
+    const auto c = s.claim(id, {0, "n", ""});
+    ASSERT_TRUE(c);
+    EXPECT_TRUE(s.complete(c->trial_id, fake_result(1, 1)));
   }
-  {
-    Db db(old_path, Db::Mode::kReadWrite);
-    const std::string view = *db.query_text("SELECT sql FROM sqlite_schema WHERE name = 'results'");
-    std::string v1_view = view;
-    const std::string ref = " t.reference,";
-    v1_view.erase(v1_view.find(ref), ref.size());
-    db.exec("DROP VIEW results; ALTER TABLE trials DROP COLUMN reference; " + v1_view +
-            "; UPDATE meta SET value = '1' WHERE key = 'schema_version'");
-  }
+  downgrade(old_path, version);
   EXPECT_THROW(Reader{old_path}, DatabaseFileError);  // readers never migrate
   {
     Store migrated(old_path, {});
-    EXPECT_EQ(migrated.schema_version_before(), 1);
+    EXPECT_EQ(migrated.schema_version_before(), version);
   }
   { Store fresh(new_path, {}); }
-  const auto columns = [](const std::string& path, const std::string& table) {
-    Db db(path, Db::Mode::kReadOnly);
-    std::vector<std::string> out;
-    Statement st = db.prepare("SELECT name, type FROM pragma_table_info('" + table + "')");
-    while (st.step()) out.push_back(st.text(0) + " " + st.text(1));
-    return out;
-  };
   for (const char* table : {"trials", "results", "current_trials", "models", "sweeps"})
     EXPECT_EQ(columns(old_path, table), columns(new_path, table)) << table;
   Reader r(old_path);
   EXPECT_EQ(r.schema_version(), kSchemaVersion);
-  EXPECT_EQ(r.trials("a").size(), 2u);
+  const auto rows = r.trials("a");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].state, TrialState::kComplete);
+  EXPECT_TRUE(std::isnan(rows[0].data_seconds));  // trained before it was measured
+  EXPECT_EQ(rows[0].skipped_images, 0);
   EXPECT_EQ(r.db().query_int("SELECT count(*) FROM events WHERE kind = 'schema_migrated'"), 1);
+  EXPECT_EQ(
+      r.db().query_text("SELECT detail FROM events WHERE kind = 'schema_migrated'"),
+      "{\"from\":" + std::to_string(version) + ",\"to\":" + std::to_string(kSchemaVersion) + "}");
+}
+
+TEST(Store, MigratesVersion1) {
+  expect_migrates_from(1);
+}
+
+TEST(Store, MigratesVersion2) {
+  expect_migrates_from(2);
 }
 
 TEST(Store, BatchesCommitTogether) {

@@ -160,20 +160,22 @@ class ImageFeed : public Feed {
   ImageFeed(std::shared_ptr<Ring> ring, const ImageList& list, const Normalization& norm,
             const FeedOptions& o, int resolution)
       : ring_(std::move(ring)), list_(list), norm_(norm), options_(o), resolution_(resolution) {
-    std::vector<float> scale, mean_over_std;
+    // The device path's normalization: u8 * scale + (lighting - mean) / std.
+    std::vector<float> scale, inv_std, mean_over_std;
     for (size_t c = 0; c < 3; ++c) {
       scale.push_back(static_cast<float>(1.0 / (255.0 * norm.std[c])));
+      inv_std.push_back(static_cast<float>(1.0 / norm.std[c]));
       mean_over_std.push_back(static_cast<float>(norm.mean[c] / norm.std[c]));
     }
     scale_ = torch::tensor(scale).view({1, 3, 1, 1}).to(o.device);
-    inv_std_ = (torch::ones({3}) / torch::tensor(norm.std, torch::kDouble).to(torch::kFloat))
-                   .view({1, 3}).to(o.device);
+    inv_std_ = torch::tensor(inv_std).view({1, 3}).to(o.device);
     mean_over_std_ = torch::tensor(mean_over_std).view({1, 3}).to(o.device);
   }
 
   int64_t size() const override { return list_.size(); }
   double wait_seconds() const override { return wait_; }
   int64_t skipped() const override { return ring_->loader().skipped(); }
+  int64_t decoded() const override { return ring_->loader().decoded(); }
 
   void start(const std::vector<int64_t>& order, int64_t epoch, bool augment, int64_t batch,
              bool drop_last) override {
@@ -202,7 +204,7 @@ class ImageFeed : public Feed {
           (lighting * inv_std_ - mean_over_std_).view({n, 3, 1, 1}));
       ring_->copied(b);
     } else {
-      images = normalize_nhwc(u8, lighting, norm_);
+      images = normalize_nhwc(u8, lighting, norm_, std::move(images));
       labels = labels.clone();  // the slot is refilled after release
       ring_->loader().release(b);
     }
@@ -223,15 +225,22 @@ class ImageFeed : public Feed {
 }  // namespace
 
 torch::Tensor normalize_nhwc(const torch::Tensor& u8, const torch::Tensor& lighting,
-                             const Normalization& norm) {
+                             const Normalization& norm, torch::Tensor reuse) {
   const int64_t n = u8.size(0), h = u8.size(1), w = u8.size(2);
-  torch::Tensor out = torch::empty({n, 3, h, w}, torch::TensorOptions(torch::kFloat)
-                                                     .memory_format(at::MemoryFormat::ChannelsLast));
+  const bool free_to_reuse = reuse.defined() && reuse.use_count() == 1 &&
+                             reuse.storage().use_count() == 1 && reuse.is_cpu() &&
+                             reuse.scalar_type() == torch::kFloat &&
+                             reuse.sizes() == torch::IntArrayRef({n, 3, h, w}) &&
+                             reuse.is_contiguous(at::MemoryFormat::ChannelsLast);
+  torch::Tensor out = free_to_reuse
+                          ? std::move(reuse)
+                          : torch::empty({n, 3, h, w},
+                                         torch::TensorOptions(torch::kFloat)
+                                             .memory_format(at::MemoryFormat::ChannelsLast));
   const uint8_t* in = u8.contiguous().data_ptr<uint8_t>();
   const torch::Tensor light = lighting.to(torch::kFloat).contiguous();
   const float* add = light.data_ptr<float>();
   float* o = out.data_ptr<float>();
-  const int64_t pixels = h * w;
   at::parallel_for(0, n * h, 16, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       const int64_t b = row / h;
@@ -248,7 +257,6 @@ torch::Tensor normalize_nhwc(const torch::Tensor& u8, const torch::Tensor& light
       }
     }
   });
-  (void)pixels;
   return out;
 }
 

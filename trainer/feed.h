@@ -30,8 +30,11 @@ class Feed {
   virtual bool next(torch::Tensor& images, torch::Tensor& labels) = 0;
   // Seconds the consumer waited for data so far (streaming feeds).
   virtual double wait_seconds() const { return 0; }
-  // Unreadable images replaced so far (--skip-bad-images).
+  // Unreadable images replaced so far (--skip-bad-images), and images read
+  // from their files so far, by this feed's loader (shared by a dataset's
+  // feeds).
   virtual int64_t skipped() const { return 0; }
+  virtual int64_t decoded() const { return 0; }
 };
 
 struct FeedOptions {
@@ -50,8 +53,10 @@ Feeds make_feeds(const Dataset& data, const FeedOptions& options);
 
 // Normalizes uint8 NHWC images with per-image lighting offsets in one pass:
 // out[b, c, y, x] = (u8 / 255 + lighting[b, c] - mean[c]) / std[c], as a
-// float N x C x H x W tensor in channels-last memory. Exposed for tests.
+// float N x C x H x W tensor in channels-last memory. `reuse`, when it is a
+// tensor of that shape that nothing else holds, is written in place (a new
+// 77 MB batch each step would be mapped and faulted in each time).
 torch::Tensor normalize_nhwc(const torch::Tensor& u8, const torch::Tensor& lighting,
-                             const Normalization& norm);
+                             const Normalization& norm, torch::Tensor reuse = {});
 
 }  // namespace nds::trainer

@@ -254,6 +254,7 @@ void ImageLoader::transform_one(Worker& w, int64_t index, uint8_t* pixels, float
     src_h = hit->cache_height;
   } else {
     read_file_bytes(list_->files[static_cast<size_t>(index)], w.file);
+    decoded_.fetch_add(1);
     const ImageInfo info = w.decoder.info(w.file.data(), w.file.size());
     width = info.width;
     height = info.height;

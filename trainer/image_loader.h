@@ -116,6 +116,7 @@ class ImageLoader {
   const LoaderOptions& options() const { return options_; }
   const SlotLayout& layout() const { return layout_; }
   int64_t skipped() const { return skipped_.load(); }  // images replaced so far
+  int64_t decoded() const { return decoded_.load(); }  // images read from their files so far
 
  private:
   struct Worker;
@@ -141,6 +142,7 @@ class ImageLoader {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<int64_t> skipped_{0};
+  std::atomic<int64_t> decoded_{0};
 
   std::mutex mu_;
   std::condition_variable work_cv_;   // workers: a position or a slot became available

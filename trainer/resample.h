@@ -25,8 +25,8 @@ struct ResampleScratch {
   std::vector<int> x_start, y_start;     // first source pixel of each output column/row
   std::vector<int> x_taps, y_taps;       // taps of each output column/row
   std::vector<float> x_weights, y_weights;  // taps per column/row, padded to the widest
-  std::vector<float> rows;               // horizontally filtered rows, float RGB
-  std::vector<float> line;               // one output row before rounding
+  std::vector<float> rows;               // one vertically filtered row, 4 floats a pixel
+  std::vector<float> line;               // the same row, packed RGB
 };
 
 // Resamples `box` of `src` (packed RGB, src_w x src_h) to out_w x out_h

@@ -448,6 +448,7 @@ TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Prog
   for (const Feed* f : {r.feeds.train.get(), r.feeds.val.get(), r.feeds.test.get()})
     if (f) result.data_wait_seconds += f->wait_seconds();
   result.skipped_images = r.feeds.train->skipped();
+  result.decoded_images = r.feeds.train->decoded();
   return result;
 }
 
@@ -491,6 +492,7 @@ nlohmann::json run_record(const NetSpec& spec, int resolution, const Dataset& da
     j["data"]["skip_bad_images"] = data.folder->skip_bad_images;
     j["data_wait_seconds"] = result.data_wait_seconds;
     j["skipped_images"] = result.skipped_images;
+    j["decoded_images"] = result.decoded_images;
   }
   // The final errors, flat, for sweeps and their analyses.
   if (!result.epochs.empty()) {

@@ -87,6 +87,7 @@ struct TrainResult {
   std::string layout;         // "nhwc" or "nchw", as run
   double data_wait_seconds = 0;  // the steps and evaluations waited for image batches
   int64_t skipped_images = 0;    // unreadable images replaced (--skip-bad-images)
+  int64_t decoded_images = 0;    // images read from their files (the rest came from the cache)
 };
 
 // Calls out of train(), on the calling thread, for whoever runs it (a sweep
