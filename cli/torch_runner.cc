@@ -45,13 +45,6 @@ po::options_description training_options() {
   return opts;
 }
 
-// The last name of a folder path: what a report calls an image folder.
-std::string folder_name(std::string dir) {
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  const size_t slash = dir.find_last_of('/');
-  return slash == std::string::npos ? dir : dir.substr(slash + 1);
-}
-
 json data_to_json(const trainer::DataSource& source, const trainer::DataOptions& o) {
   json j = {{"source", source.name()},
             {"resolution", o.resolution},
@@ -64,7 +57,7 @@ json data_to_json(const trainer::DataSource& source, const trainer::DataOptions&
             {"crop_padding", o.crop_padding}};
   // Image folders only, so that the recipes of other sweeps stay as stored.
   if (source.kind == trainer::DataSource::Kind::kImageFolder) {
-    j["dataset"] = "imagefolder:" + folder_name(source.dir);
+    j["dataset"] = source.dataset();
     j["cache_bytes"] = o.cache_bytes;  // the cache's reduced images change results slightly
     j["skip_bad_images"] = o.skip_bad_images;
   }

@@ -17,6 +17,7 @@
 #include "trainer/image_folder.h"
 #include "trainer/image_loader.h"
 #include "trainer/image_transforms.h"
+#include "trainer/jpeg_region.h"
 
 namespace nds::trainer {
 namespace {
@@ -304,6 +305,59 @@ TEST(ImageTransforms, FlipAndLightingHaveTheirDistributions) {
     EXPECT_NEAR(sum[j] / n, 0.0, 0.01);
     EXPECT_NEAR(std::sqrt(sq[j] / n), 0.1, 0.01);
   }
+}
+
+// ---- decoding a crop's part ----
+
+TEST(JpegRegion, EqualsTheSamePixelsOfTheFullDecode) {
+  // Baseline 4:2:0, 4:2:2, 4:4:4 and gray, windows that start mid-image, touch
+  // an edge or cover everything, at every DCT scale: the pixels equal
+  // libjpeg-turbo's whole-image decode at that scale, byte for byte.
+  const int w = 333, h = 251;
+  const std::vector<uint8_t> rgb = test_photo(w, h, 7);
+  std::vector<uint8_t> gray(static_cast<size_t>(w) * h);
+  for (size_t i = 0; i < gray.size(); ++i) gray[i] = rgb[3 * i + 1];
+  const std::vector<std::vector<uint8_t>> files = {
+      image_testing::encode_jpeg(rgb, w, h, 3, 90, false, TJSAMP_420),
+      image_testing::encode_jpeg(rgb, w, h, 3, 90, false, TJSAMP_422),
+      image_testing::encode_jpeg(rgb, w, h, 3, 90, false, TJSAMP_444),
+      image_testing::encode_jpeg(gray, w, h, 1, 90)};
+  const std::vector<PixelRect> windows = {{37, 41, 101, 77}, {0, 0, 50, 60}, {200, 150, 500, 500},
+                                          {-5, 90, 20, 11}, {0, 0, 333, 251}};
+  JpegRegionDecoder region;
+  ImageDecoder whole;
+  std::vector<uint8_t> part, full;
+  for (size_t f = 0; f < files.size(); ++f)
+    for (int denom : {1, 2, 4, 8})
+      for (const PixelRect& want : windows) {
+        SCOPED_TRACE("file " + std::to_string(f) + ", 1/" + std::to_string(denom) + ", window at " +
+                     std::to_string(want.x) + "," + std::to_string(want.y));
+        PixelRect got;
+        ASSERT_TRUE(region.decode(files[f].data(), files[f].size(), denom, want, part, got));
+        const ImageDecoder::Decoded d = whole.decode(files[f].data(), files[f].size(), denom, full);
+        ASSERT_LE(got.x, std::max(want.x, 0));
+        ASSERT_LE(got.x + got.width, d.width);
+        ASSERT_LE(got.y + got.height, d.height);
+        // libjpeg-turbo upsamples chroma (4:2:0, 4:2:2) at a cut edge from
+        // the cut part alone, so the outermost pixels of a window may differ;
+        // the loader asks for 2 pixels more than resampling reads each side.
+        const int left = got.x > 0 ? 2 : 0, top = got.y > 0 ? 2 : 0;
+        const int right = got.x + got.width < d.width ? 2 : 0;
+        const int bottom = got.y + got.height < d.height ? 2 : 0;
+        int worst = 0;
+        for (int y = top; y < got.height - bottom; ++y)
+          for (int x = 3 * left; x < (got.width - right) * 3; ++x)
+            worst = std::max(worst, std::abs(int{part[(static_cast<size_t>(y) * got.width) * 3 + x]} -
+                                             int{full[(static_cast<size_t>(got.y + y) * d.width + got.x) * 3 + x]}));
+        EXPECT_EQ(worst, 0);
+      }
+  // Progressive files are left to the whole-image decoder; truncated data is an error.
+  const std::vector<uint8_t> progressive = image_testing::encode_jpeg(rgb, w, h, 3, 90, true);
+  PixelRect got;
+  EXPECT_FALSE(region.decode(progressive.data(), progressive.size(), 1, {0, 0, 10, 10}, part, got));
+  const std::vector<uint8_t> cut(files[0].begin(), files[0].begin() + files[0].size() / 2);
+  EXPECT_THROW(region.decode(cut.data(), cut.size(), 1, {0, 200, 50, 50}, part, got), ImageError);
+  EXPECT_THROW(region.decode(cut.data(), 10, 1, {0, 0, 5, 5}, part, got), ImageError);
 }
 
 // ---- the loader ----

@@ -173,13 +173,6 @@ void check_counts(const DataOptions& o, int64_t n, const std::string& name) {
                                 (o.val > 0 ? " besides the validation split" : ""));
 }
 
-std::string folder_name(const std::string& dir) {
-  std::string d = dir;
-  while (d.size() > 1 && d.back() == '/') d.pop_back();
-  const size_t slash = d.find_last_of('/');
-  return slash == std::string::npos ? d : d.substr(slash + 1);
-}
-
 // An image folder's file lists: the first K classes, a class-balanced
 // validation split and subset of train/, a class-balanced test subset of
 // val/. Images stay in their files; ImageNet's statistics normalize them.
@@ -191,7 +184,7 @@ Dataset load_image_folder(const DataSource& source, const DataOptions& options) 
   splits->root = source.dir;
   splits->ids = folder.train.size() + folder.val.size();
   Dataset d;
-  d.name = "imagefolder:" + folder_name(source.dir);
+  d.name = source.dataset();
   check_counts(options, folder.train.size(), d.name);
   std::vector<int64_t> held;
   if (options.val > 0) held = balanced_draw(folder.train, options.val, options.seed ^ 0x5eed5eedULL);
@@ -240,6 +233,14 @@ std::string DataSource::name() const {
     case Kind::kImageFolder: return "imagefolder";
   }
   return "?";
+}
+
+std::string DataSource::dataset() const {
+  if (kind != Kind::kImageFolder) return name();
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  const size_t slash = d.find_last_of('/');
+  return name() + ":" + (slash == std::string::npos ? d : d.substr(slash + 1));
 }
 
 DataSource parse_data_source(const std::string& text) {

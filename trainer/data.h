@@ -70,6 +70,8 @@ struct DataSource {
   std::string dir;  // empty for synthetic
 
   std::string name() const;  // "fashion-mnist", "cifar10", "synthetic", "imagefolder"
+  // What reports call the data: name(), or "imagefolder:<DIR's last name>".
+  std::string dataset() const;
 };
 
 // The default side of image folders (ImageNet's 224).

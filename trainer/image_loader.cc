@@ -9,6 +9,7 @@
 #include "space/seed.h"
 #include "trainer/image_codec.h"
 #include "trainer/image_transforms.h"
+#include "trainer/jpeg_region.h"
 #include "trainer/resample.h"
 
 namespace nds::trainer {
@@ -102,6 +103,7 @@ std::shared_ptr<ImageCache> shared_image_cache(const std::string& key, int64_t i
 
 struct ImageLoader::Worker {
   ImageDecoder decoder;
+  JpegRegionDecoder region;      // baseline JPEGs: only the rows and columns a crop needs
   std::vector<uint8_t> file;     // the image's bytes
   std::vector<uint8_t> decoded;  // RGB at the chosen DCT scale
   std::vector<uint8_t> reduced;  // the cache's form of the image
@@ -240,45 +242,95 @@ void ImageLoader::process(Worker& worker, int64_t position) {
   }
 }
 
+// Where the pixels of one image's crop come from: `pixels` (width x height
+// RGB) is the part of the image scaled by (sx, sy) whose top-left corner is
+// at (ox, oy) of the scaled image.
+struct ImageLoader::Source {
+  const uint8_t* pixels = nullptr;
+  int width = 0, height = 0;
+  double sx = 1, sy = 1, ox = 0, oy = 0;
+  Box map(const Box& b) const { return {b.x * sx - ox, b.y * sy - oy, b.w * sx, b.h * sy}; }
+};
+
+namespace {
+
+// The scaled pixels a crop's resampling reads: its box plus the filter's
+// support (the reduction factor, at least 1) and a guard pixel each side.
+PixelRect crop_window(const Box& scaled, int resolution) {
+  const int margin = static_cast<int>(std::ceil(std::max(
+                         {1.0, scaled.w / resolution, scaled.h / resolution}))) + 2;
+  const int x0 = static_cast<int>(std::floor(scaled.x)) - margin;
+  const int y0 = static_cast<int>(std::floor(scaled.y)) - margin;
+  const int x1 = static_cast<int>(std::ceil(scaled.x + scaled.w)) + margin;
+  const int y1 = static_cast<int>(std::ceil(scaled.y + scaled.h)) + margin;
+  return {x0, y0, x1 - x0, y1 - y0};
+}
+
+}  // namespace
+
+// Straight from the file at the smallest DCT scale that covers the crop:
+// only the crop's part of a baseline JPEG, the whole of anything else.
+ImageLoader::Source ImageLoader::decode_for_crop(Worker& w, const ImageInfo& info,
+                                                  const Box& box) {
+  const int r = options_.resolution, d = decode_denominator(box, r);
+  Source src;
+  src.sx = static_cast<double>(scaled_side(info.width, d)) / info.width;
+  src.sy = static_cast<double>(scaled_side(info.height, d)) / info.height;
+  PixelRect got;
+  const Box scaled{box.x * src.sx, box.y * src.sy, box.w * src.sx, box.h * src.sy};
+  if (info.format == ImageFormat::kJpeg &&
+      w.region.decode(w.file.data(), w.file.size(), d, crop_window(scaled, r), w.decoded, got)) {
+    src = {w.decoded.data(), got.width, got.height, src.sx, src.sy, double(got.x), double(got.y)};
+    return src;
+  }
+  const ImageDecoder::Decoded whole = w.decoder.decode(w.file.data(), w.file.size(), d, w.decoded);
+  return {w.decoded.data(), whole.width, whole.height,
+          static_cast<double>(whole.width) / info.width,
+          static_cast<double>(whole.height) / info.height, 0, 0};
+}
+
+// The cache's form of an image (stored when it fits): decoded at the
+// smallest DCT scale that keeps the cache side, then resized to it.
+ImageLoader::Source ImageLoader::reduce_for_cache(Worker& w, const ImageInfo& info, int64_t id) {
+  const ImageDecoder::Decoded d = w.decoder.decode(
+      w.file.data(), w.file.size(), cache_denominator(info.width, info.height, cache_->side()),
+      w.decoded);
+  Source src;
+  cache_size(d.width, d.height, cache_->side(), src.width, src.height);
+  w.reduced.resize(static_cast<size_t>(src.width) * static_cast<size_t>(src.height) * 3);
+  resample_rgb(w.decoded.data(), d.width, d.height, Box{0, 0, double(d.width), double(d.height)},
+               w.reduced.data(), src.width, src.height, false, w.scratch);
+  cache_->insert(id, info.width, info.height, w.reduced.data(), src.width, src.height);
+  src.pixels = w.reduced.data();
+  src.sx = static_cast<double>(src.width) / info.width;
+  src.sy = static_cast<double>(src.height) / info.height;
+  return src;
+}
+
 void ImageLoader::transform_one(Worker& w, int64_t index, uint8_t* pixels, float* lighting) {
   const int r = options_.resolution;
   const int64_t id = list_->ids[static_cast<size_t>(index)];
-  const uint8_t* src = nullptr;
-  int width = 0, height = 0, src_w = 0, src_h = 0;
   const ImageCache::Entry* hit = cache_ ? cache_->find(id) : nullptr;
+  ImageInfo info;
   if (hit) {
-    src = hit->pixels.get();
-    width = hit->width;
-    height = hit->height;
-    src_w = hit->cache_width;
-    src_h = hit->cache_height;
+    info.width = hit->width;
+    info.height = hit->height;
   } else {
     read_file_bytes(list_->files[static_cast<size_t>(index)], w.file);
     decoded_.fetch_add(1);
-    const ImageInfo info = w.decoder.info(w.file.data(), w.file.size());
-    width = info.width;
-    height = info.height;
+    info = w.decoder.info(w.file.data(), w.file.size());
   }
-  const ImageTransform t = draw_transform(width, height, r, augment_, options_.seed, epoch_, id);
-  if (!hit && cache_) {  // the cache's form, kept when it fits
-    const ImageDecoder::Decoded d = w.decoder.decode(
-        w.file.data(), w.file.size(), cache_denominator(width, height, cache_->side()), w.decoded);
-    cache_size(d.width, d.height, cache_->side(), src_w, src_h);
-    w.reduced.resize(static_cast<size_t>(src_w) * static_cast<size_t>(src_h) * 3);
-    resample_rgb(w.decoded.data(), d.width, d.height, Box{0, 0, double(d.width), double(d.height)},
-                 w.reduced.data(), src_w, src_h, false, w.scratch);
-    cache_->insert(id, width, height, w.reduced.data(), src_w, src_h);
-    src = w.reduced.data();
-  } else if (!hit) {  // straight from the file, at the smallest scale that covers the crop
-    const ImageDecoder::Decoded d =
-        w.decoder.decode(w.file.data(), w.file.size(), decode_denominator(t.box, r), w.decoded);
-    src = w.decoded.data();
-    src_w = d.width;
-    src_h = d.height;
+  const ImageTransform t = draw_transform(info.width, info.height, r, augment_, options_.seed,
+                                          epoch_, id);
+  Source src;
+  if (hit) {
+    src = {hit->pixels.get(), hit->cache_width, hit->cache_height,
+           static_cast<double>(hit->cache_width) / hit->width,
+           static_cast<double>(hit->cache_height) / hit->height, 0, 0};
+  } else {
+    src = cache_ ? reduce_for_cache(w, info, id) : decode_for_crop(w, info, t.box);
   }
-  const double sx = static_cast<double>(src_w) / width, sy = static_cast<double>(src_h) / height;
-  const Box box{t.box.x * sx, t.box.y * sy, t.box.w * sx, t.box.h * sy};
-  resample_rgb(src, src_w, src_h, box, pixels, r, r, t.flip, w.scratch);
+  resample_rgb(src.pixels, src.width, src.height, src.map(t.box), pixels, r, r, t.flip, w.scratch);
   std::copy(t.lighting.begin(), t.lighting.end(), lighting);
 }
 

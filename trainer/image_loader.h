@@ -17,7 +17,9 @@
 #include <thread>
 #include <vector>
 
+#include "trainer/image_codec.h"
 #include "trainer/image_folder.h"
+#include "trainer/resample.h"
 
 namespace nds::trainer {
 
@@ -120,6 +122,7 @@ class ImageLoader {
 
  private:
   struct Worker;
+  struct Source;
   struct Slot {
     int64_t owner = 0;      // the batch allowed to fill it next
     int64_t remaining = 0;  // images still to come for that batch
@@ -133,6 +136,8 @@ class ImageLoader {
   void finish(int64_t position, int64_t generation, const std::string& error);
   void process(Worker& worker, int64_t position);
   void transform_one(Worker& worker, int64_t list_index, uint8_t* pixels, float* lighting);
+  Source decode_for_crop(Worker& worker, const ImageInfo& info, const Box& box);
+  Source reduce_for_cache(Worker& worker, const ImageInfo& info, int64_t id);
   void reset_slots();
 
   LoaderOptions options_;
