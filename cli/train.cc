@@ -249,6 +249,13 @@ int train_command(const std::vector<std::string>& args) {
               << " s in all, on " << result.device
               << (device.is_cpu() ? " with " + threads_text(result.threads) : "")
               << '\n';
+    if (data.folder)
+      std::cout << "data: " << result.decoded_images << " images decoded, waited "
+                << fixed(result.data_wait_seconds, 1) << " s for batches"
+                << (result.skipped_images > 0
+                        ? ", " + std::to_string(result.skipped_images) + " unreadable images replaced"
+                        : std::string())
+                << '\n';
     if (!export_path.empty() && !result.diverged) std::cout << "exported to " << export_path << '\n';
   }
   return result.diverged ? kExitFailure : kExitOk;
