@@ -27,11 +27,13 @@ constexpr const char* kUsage =
     "       nds query --db FILE --trials SWEEP [--state S] [--sort index|error] [--limit K]\n"
     "                 [--all-attempts] [--format F]\n"
     "       nds query --db FILE --best SWEEP [-k K] [--format F]\n"
-    "       nds query --db FILE --sql \"SELECT ...\" [--format F]\n\n"
+    "       nds query --db FILE --sql \"SELECT ...\" [--timeout SECONDS] [--format F]\n\n"
     "Reads the database read-only. F is table (default), csv or json. --sql runs one\n"
     "read-only statement (SELECT, WITH, VALUES, EXPLAIN or a reporting PRAGMA); anything\n"
-    "that writes, ATTACH and DETACH are refused. Errors are percentages; times are Unix\n"
-    "seconds in csv/json. The schema is described in docs/store.md.\n\n";
+    "that writes, ATTACH, DETACH and functions a read does not need are refused, and the\n"
+    "query is stopped after --timeout seconds (default 10). Errors are percentages; times\n"
+    "are Unix seconds in csv/json. FILE is always a file name, never a SQLite URI. The\n"
+    "schema and the --sql rules are described in docs/store.md.\n\n";
 
 std::string err_text(double v) {
   if (std::isnan(v)) return "-";
@@ -115,8 +117,9 @@ void print_trials(const std::string& sweep, const std::vector<store::TrialRecord
   w.finish();
 }
 
-void print_sql(const store::Reader& reader, const std::string& sql, OutputFormat format) {
-  store::GuardedQuery q(reader.db(), sql);
+void print_sql(const store::Reader& reader, const std::string& sql, double timeout_seconds,
+               OutputFormat format) {
+  store::GuardedQuery q(reader.db(), sql, timeout_seconds);
   RowWriter w(std::cout, format, q.columns(), q.columns().size());
   Row row;
   while (q.next(&row)) w.add(row);
@@ -135,6 +138,8 @@ int run_query(const std::vector<std::string>& args) {
       ("trials", po::value<std::string>(), "the trials of a sweep")
       ("best", po::value<std::string>(), "the k best COMPLETE trials of a sweep")
       ("sql", po::value<std::string>(), "one read-only SQL statement")
+      ("timeout", po::value<double>()->default_value(store::kDefaultQueryTimeoutSeconds),
+       "with --sql: stop the query after this many seconds")
       ("state", po::value<std::string>(), "with --trials: only this state")
       ("sort", po::value<std::string>()->default_value("index"), "with --trials: index or error")
       ("limit", po::value<int64_t>()->default_value(0), "with --trials: at most K rows (0: all)")
@@ -159,6 +164,7 @@ int run_query(const std::vector<std::string>& args) {
   };
   for (const char* o : {"state", "sort", "limit", "all-attempts"}) only_with(o, "trials");
   only_with("top", "best");
+  only_with("timeout", "sql");
 
   // Option values are checked before the file is opened.
   store::TrialQuery query;
@@ -176,6 +182,8 @@ int run_query(const std::vector<std::string>& args) {
   }
   const int64_t k = vm["top"].as<int64_t>();
   if (k < 1) throw std::invalid_argument("-k must be >= 1, got " + std::to_string(k));
+  const double timeout_seconds = vm["timeout"].as<double>();
+  store::check_query_timeout(timeout_seconds);
 
   const store::Reader reader(vm["db"].as<std::string>());
   if (vm.count("sweeps")) {
@@ -187,7 +195,7 @@ int run_query(const std::vector<std::string>& args) {
     const std::string sweep = vm["best"].as<std::string>();
     print_trials(sweep, reader.best(sweep, k), format, true);
   } else {
-    print_sql(reader, vm["sql"].as<std::string>(), format);
+    print_sql(reader, vm["sql"].as<std::string>(), timeout_seconds, format);
   }
   return kExitOk;
 }

@@ -91,10 +91,23 @@ void configure_sqlite_once() {
   (void)done;
 }
 
+// The name SQLite is given for `path`: the same file, spelled so that SQLite
+// can only read it as a file path. Debian builds SQLite with SQLITE_USE_URI,
+// so "file:x.db?nolock=1" would open x.db with locking off while nds's writer
+// lock guards "file:x.db?nolock=1.lock"; ":memory:" would be a private
+// in-memory database. "./" in front of a relative path changes neither the
+// file nor the lock file's directory, and no URI starts with "./" or "/".
+std::string sqlite_file_name(const std::string& path) {
+  return path[0] == '/' ? path : "./" + path;
+}
+
 }  // namespace
 
 Db::Db(const std::string& path, Mode mode, int busy_timeout_ms) : path_(path), mode_(mode) {
+  // "" would be a private temporary database, not a file.
+  if (path.empty()) throw DatabaseFileError("empty database path");
   configure_sqlite_once();
+  // Never SQLITE_OPEN_URI: see sqlite_file_name().
   int flags = SQLITE_OPEN_NOMUTEX;  // one thread per connection
   switch (mode) {
     case Mode::kReadOnly:
@@ -107,7 +120,7 @@ Db::Db(const std::string& path, Mode mode, int busy_timeout_ms) : path_(path), m
       flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
       break;
   }
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  const int rc = sqlite3_open_v2(sqlite_file_name(path).c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);

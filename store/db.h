@@ -61,7 +61,10 @@ class Db {
     kCreate,     // read-write, created when missing
   };
 
-  // Opens `path`. Throws StoreError when SQLite cannot open it.
+  // Opens the file `path`: always a file path, never a SQLite URI or
+  // ":memory:" (a relative "file:x.db?mode=ro" is the file of that name in
+  // the working directory). Throws DatabaseFileError for an empty path and
+  // StoreError when SQLite cannot open it.
   Db(const std::string& path, Mode mode, int busy_timeout_ms = kDefaultBusyTimeoutMs);
   ~Db();
   Db(const Db&) = delete;

@@ -1,6 +1,7 @@
 // nds query, nds export and nds db as a user runs them: formats, the
-// read-only --sql guard (checked by the file's hash), and one-line exit-2
-// errors for files that cannot be used, with nothing written.
+// read-only --sql guard and its fence (functions, limits, --timeout; checked
+// by the file's hash or bytes), and one-line exit-2 errors for files that
+// cannot be used, with nothing written; --db names a file, never a URI.
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -18,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/db.h"
+#include "store/sql_guard.h"
 #include "store/store.h"
 #include "tests/store_testing.h"
 
@@ -35,10 +38,12 @@ struct Result {
   std::string err;
 };
 
-Result nds(const std::string& args, const ScratchDir& dir) {
+// Runs nds with `args` (shell syntax), in the directory `cwd` when given.
+Result nds(const std::string& args, const ScratchDir& dir, const std::string& cwd = "") {
   const std::string err_file =
       dir.path() + "/../" + "nds_store_cli_stderr_" + std::to_string(getpid()) + ".txt";
-  const std::string cmd = std::string(NDS_BINARY) + " " + args + " 2>" + err_file;
+  const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(NDS_BINARY) +
+                          " " + args + " 2>" + err_file;
   Result r;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return r;
@@ -201,6 +206,36 @@ TEST_F(StoreCli, SqlThatWritesIsRefusedAndTheFileIsUnchanged) {
   EXPECT_EQ(r.out, "count(*)\n24\n");
 }
 
+// Issue 13, item 5: functions a read does not need, the limits and the
+// deadline refuse a query with exit 2, leaving the file's bytes as they were.
+TEST_F(StoreCli, SqlFunctionsLimitsAndTimeout) {
+  const std::string bytes = testing::read_bytes(db_);
+  const auto files = dir_.files();
+  const auto refused = [&](const std::string& sql, const std::string& more,
+                           const std::string& needle) {
+    SCOPED_TRACE(sql.substr(0, 60));
+    expect_usage_error(nds("query --db " + db_ + " --sql \"" + sql + "\"" + more, dir_), needle);
+    EXPECT_TRUE(testing::read_bytes(db_) == bytes) << "the database changed";
+    EXPECT_EQ(dir_.files(), files);
+  };
+  refused("SELECT fts3_tokenizer('simple')", "", "fts3_tokenizer()");
+  refused("SELECT load_extension('/tmp/x.so')", "", "load_extension()");
+  refused("SELECT count(*) FROM dbstat", "", "dbstat");
+  refused("SELECT 'a' LIKE printf('%.2000c', '%')", "", "LIKE or GLOB pattern too complex");
+  refused("SELECT 1" + std::string(kQueryMaxSqlLength, ' '), "", "bytes long");
+  const auto start = std::chrono::steady_clock::now();
+  refused("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+          " --timeout 0.5", "the query was stopped after 0.5 s");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+  expect_usage_error(nds("query --db " + db_ + " --sql \"SELECT 1\" --timeout 0", dir_),
+                     "--timeout must be a number of seconds in (0, 86400], got 0");
+  expect_usage_error(nds("query --db " + db_ + " --sweeps --timeout 5", dir_),
+                     "--timeout applies to --sql only");
+  const Result r = nds("query --db " + db_ + " --sql \"SELECT 2\" --timeout 3 --format csv", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "2\n2\n");
+}
+
 TEST_F(StoreCli, ExportCsvJsonlAndEpochs) {
   Result r = nds("export --db " + db_ + " --sweep base", dir_);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -271,6 +306,28 @@ TEST(StoreCliFiles, NewerSchema) {
   expect_usage_error(nds("db init --db " + path, dir), "newer than this nds");
   EXPECT_EQ(testing::file_hash(path), hash);
   EXPECT_EQ(dir.files(), std::set<std::string>{"future.db"});
+}
+
+// Issue 13, item 5: --db is a file name for the writer's lock and for
+// SQLite alike; a URI-looking name is never a URI.
+TEST(StoreCliFiles, DbIsAFileNameNeverAUri) {
+  ScratchDir dir;
+  {
+    Store s(dir.file("x.db"), {});  // what "file:x.db?..." as a URI would open
+    s.create_sweep(fake_sweep("in_x"), fake_trials(1));
+  }
+  const std::string x_bytes = testing::read_bytes(dir.file("x.db"));
+  const std::string uri = "file:x.db?nolock=1";
+  Result r = nds("db init --db '" + uri + "'", dir, dir.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(dir.files(), (std::set<std::string>{"x.db", uri}));
+  r = nds("query --db '" + uri + "' --sweeps --format csv", dir, dir.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find("in_x"), std::string::npos) << r.out;
+  expect_usage_error(nds("query --db 'file:x.db?mode=ro' --sweeps", dir, dir.path()),
+                     "'file:x.db?mode=ro'");
+  EXPECT_TRUE(testing::read_bytes(dir.file("x.db")) == x_bytes);
+  EXPECT_EQ(dir.files(), (std::set<std::string>{"x.db", uri}));
 }
 
 TEST(StoreCliFiles, MissingFileForARead) {
