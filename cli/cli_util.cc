@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -38,6 +39,10 @@ json window_json(const std::string& text, const std::string& option) {
   return json::array(
       {r.lo, r.hi == std::numeric_limits<std::int64_t>::max() ? json(nullptr) : json(r.hi)});
 }
+
+
+
+
 
 std::string dir_of(const std::string& path) {
   const size_t slash = path.find_last_of('/');

@@ -2,12 +2,14 @@
 // Option parsing and output-file helpers that several nds commands share.
 
 #include <boost/program_options.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/format.h"   // the JSON input caps, read_file_capped, json_dump
 #include "cli/options.h"  // parse_options
 
 namespace nds::cli {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/options.h"
@@ -37,12 +38,7 @@ bool looks_like_file(const std::string& arg) {
 
 NetSpec load_model(const std::string& arg, const ExpandOptions& options) {
   if (!looks_like_file(arg)) return fixed_point(arg, options);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(arg));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw std::invalid_argument("malformed JSON in '" + arg + "': " + e.what());
-  }
+  const nlohmann::json j = read_json_file(arg);
   try {
     if (j.is_object() && j.contains("blocks")) {
       NetSpec spec = net_spec_from_json(j);
@@ -136,7 +132,7 @@ int run_describe(const std::vector<std::string>& args) {
   const NetSummary sum = summarize(spec, resolution);
 
   if (vm.count("spec")) {
-    std::cout << to_json(spec).dump(2) << '\n';
+    std::cout << json_dump(to_json(spec), 2) << '\n';
     return kExitOk;
   }
   if (vm.count("json")) {
@@ -153,7 +149,7 @@ int run_describe(const std::vector<std::string>& args) {
                           {"num_stages", sum.body_stages},
                           {"stages", std::move(stages)}};
     if (const FixedPoint* f = find_fixed_point(spec.name)) out["family_params"] = f->params;
-    std::cout << out.dump() << '\n';
+    std::cout << json_dump(out) << '\n';
     return kExitOk;
   }
   print_table(spec, resolution, sum);

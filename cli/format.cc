@@ -10,6 +10,8 @@
 
 namespace nds::cli {
 
+using nlohmann::json;
+
 std::string with_commas(int64_t v) {
   std::string digits = std::to_string(v < 0 ? -v : v);
   std::string out;
@@ -66,12 +68,51 @@ std::string TextTable::str() const {
   return out.str();
 }
 
-std::string read_file(const std::string& path) {
+std::string read_file_capped(const std::string& path, std::size_t cap) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::invalid_argument("cannot read '" + path + "': " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // Reads at most cap + 1 bytes: enough to tell that a file is too large,
+  // and an endless one (/dev/zero, a pipe that never closes) stops there.
+  std::string text;
+  char buf[1 << 16];
+  while (text.size() <= cap) {
+    const std::size_t want = std::min(sizeof buf, cap + 1 - text.size());
+    in.read(buf, static_cast<std::streamsize>(want));
+    text.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (in.bad())
+      throw std::invalid_argument("cannot read '" + path + "': " + std::strerror(errno));
+    if (!in) break;  // end of file
+  }
+  if (text.size() > cap)
+    throw std::invalid_argument("'" + path + "' is larger than " + std::to_string(cap) +
+                                " bytes, the cap on JSON input");
+  return text;
+}
+
+json parse_json_capped(const std::string& text, const std::string& origin) {
+  // nlohmann's parser itself is iterative; the callback sees the depth of each
+  // opening bracket and stops the parse at the first one past the cap.
+  const json::parser_callback_t depth_cap = [&](int depth, json::parse_event_t event, json&) {
+    const bool opens =
+        event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+    if (opens && depth >= kMaxJsonDepth)
+      throw std::invalid_argument("JSON in '" + origin + "' nests deeper than " +
+                                  std::to_string(kMaxJsonDepth) + " levels");
+    return true;
+  };
+  try {
+    return json::parse(text, depth_cap);
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
+    throw std::invalid_argument("malformed JSON in '" + origin + "': " + e.what());
+  }
+}
+
+json read_json_file(const std::string& path) {
+  return parse_json_capped(read_file_capped(path), path);
+}
+
+std::string json_dump(const json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace nds::cli

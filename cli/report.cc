@@ -122,9 +122,8 @@ int run_report(const std::vector<std::string>& args) {
   json doc;
   if (from_json) {
     const std::string path = vm["from-json"].as<std::string>();
-    doc = json::parse(read_file(path), nullptr, false);
-    if (doc.is_discarded())
-      throw std::invalid_argument("'" + path + "' is not a JSON report document");
+    // A report document of a large sweep can pass the model-spec cap.
+    doc = parse_json_capped(read_file_capped(path, std::size_t{1} << 30), path);
   } else {
     doc = build_sweep_report(vm, o);
   }

@@ -58,7 +58,7 @@ std::string record(const sampler::Sample& s, const sampler::DesignSpace& space) 
   std::string line = "{\"index\":" + std::to_string(s.index) + ",\"hash\":\"" +
                      sampler::hash_text(s.hash) + "\"";
   const auto add = [&](const char* key, const json& value) {
-    line += ",\"" + std::string(key) + "\":" + value.dump();
+    line += ",\"" + std::string(key) + "\":" + json_dump(value);
   };
   add("family", s.spec.family);
   add("family_params", s.family_params);
@@ -169,7 +169,7 @@ int run_sample(const std::vector<std::string>& args) {
   const sampler::DesignSpace space = sampler::parse_design_space(j, origin);
 
   if (vm.count("show")) {
-    std::cout << sampler::to_json(space).dump(2) << '\n';
+    std::cout << json_dump(sampler::to_json(space), 2) << '\n';
     return kExitOk;
   }
 

@@ -3,7 +3,6 @@
 #include <stdexcept>
 
 #include "cli/cli_util.h"
-#include "cli/format.h"
 #include "sampler/builtin_spaces.h"
 
 namespace nds::cli {
@@ -18,7 +17,7 @@ bool looks_like_file(const std::string& arg) {
 json load_space_json(const std::string& arg, std::string* origin) {
   std::string text;
   if (looks_like_file(arg)) {
-    text = read_file(arg);
+    text = read_file_capped(arg);
     *origin = arg;
   } else {
     const sampler::BuiltinSpace* b = sampler::find_builtin_space(arg);
@@ -32,11 +31,7 @@ json load_space_json(const std::string& arg, std::string* origin) {
     text = b->json_text;
     *origin = arg;
   }
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw std::invalid_argument("malformed JSON in '" + arg + "': " + e.what());
-  }
+  return parse_json_capped(text, arg);
 }
 
 void apply_space_options(const boost::program_options::variables_map& vm,

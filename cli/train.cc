@@ -60,12 +60,7 @@ bool looks_like_file(const std::string& arg) {
 
 NetSpec load_model(const std::string& arg, const ExpandOptions& options) {
   if (!looks_like_file(arg)) return fixed_point(arg, options);
-  json j;
-  try {
-    j = json::parse(read_file(arg));
-  } catch (const json::parse_error& e) {
-    throw std::invalid_argument("malformed JSON in '" + arg + "': " + e.what());
-  }
+  const json j = read_json_file(arg);  // capped in size and depth
   try {
     if (j.is_object() && j.contains("blocks")) {
       NetSpec spec = net_spec_from_json(j);

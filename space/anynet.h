@@ -31,6 +31,12 @@ struct AnyNetParams {
 void adjust_block_compatibility(std::vector<int>& ws, const std::vector<double>& bot_muls,
                                 std::vector<int>& gs);
 
+// Throws std::invalid_argument naming `key` unless every bottleneck width
+// ws[i] * bot_muls[i] is at most limits::kMaxChannels; run before
+// adjust_block_compatibility, which computes them in int.
+void check_bottleneck_widths(const std::vector<int>& ws, const std::vector<double>& bot_muls,
+                             const std::string& family, const char* key);
+
 // Validates and expands (compatibility adjustment included). Throws
 // std::invalid_argument naming the bad parameter.
 NetSpec expand_anynet(const AnyNetParams& p, const ExpandOptions& options = {});

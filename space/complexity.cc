@@ -4,6 +4,7 @@
 #include <string>
 
 #include "space/layers.h"
+#include "space/net_spec.h"
 
 namespace nds {
 namespace {
@@ -22,8 +23,8 @@ class CostSink final : public LayerSink {
  public:
   CostSink(const NetSpec& spec, int resolution, std::vector<BlockCost>* per_block)
       : spec_(spec), per_block_(per_block) {
-    if (resolution < 1)
-      throw std::invalid_argument("resolution must be positive, got " + std::to_string(resolution));
+    validate_resolution(resolution);
+    validate(spec);  // no zero stride or kernel reaches the arithmetic below
     cur_ = {spec.in_channels, resolution, resolution};
     if (per_block_) {
       per_block_->clear();
@@ -39,9 +40,7 @@ class CostSink final : public LayerSink {
   bool repeat_last(int index) {
     if (cur_.c != last_in_.c || cur_.h != last_in_.h || cur_.w != last_in_.w) return false;
     index_ = index;
-    total_.params += last_cost_.params;
-    total_.flops += last_cost_.flops;
-    total_.acts += last_cost_.acts;
+    add(total_, last_cost_);
     cur_ = last_out_;
     if (per_block_) per_block_->push_back({last_cost_, last_out_});
     return true;
@@ -52,7 +51,7 @@ class CostSink final : public LayerSink {
     at_block_start_ = total_;
     last_in_ = cur_;
     if (block.kind == BlockKind::kLinear) {
-      const int64_t features = cur_.c * cur_.h * cur_.w;
+      const int64_t features = mul(mul(cur_.c, cur_.h), cur_.w);
       if (block.w_in != features)
         fail("fully connected layer expects " + std::to_string(block.w_in) +
              " input features but gets " + std::to_string(features) + " (" +
@@ -82,37 +81,37 @@ class CostSink final : public LayerSink {
           fail("conv groups " + std::to_string(l.groups) + " do not divide channels " +
                std::to_string(l.c_in) + "->" + std::to_string(l.c_out));
         spatial(l.kernel, l.stride, l.padding, false);
-        const int64_t hw = cur_.h * cur_.w;
-        const int64_t weights = int64_t{l.kernel} * l.kernel * l.c_in * l.c_out / l.groups;
-        total_.params += weights + (l.bias ? l.c_out : 0);
-        total_.flops += weights * hw + (l.bias ? l.c_out * hw : 0);
-        total_.acts += l.c_out * hw;
+        const int64_t hw = mul(cur_.h, cur_.w);
+        const int64_t weights = mul(mul(int64_t{l.kernel} * l.kernel, l.c_in), l.c_out / l.groups);
+        const int64_t out = mul(l.c_out, hw);
+        add(total_,
+            {add(weights, l.bias ? l.c_out : 0), add(mul(weights, hw), l.bias ? out : 0), out});
         cur_.c = l.c_out;
         return;
       }
       case LayerKind::kBatchNorm:
         expect_channels(l.c_in, "batch norm");
-        total_.params += 2 * int64_t{l.c_in};
+        add(total_, {2 * int64_t{l.c_in}, 0, 0});
         return;
       case LayerKind::kMaxPool:
       case LayerKind::kAvgPool:
         spatial(l.kernel, l.stride, l.padding, l.ceil_mode);
-        total_.acts += cur_.c * cur_.h * cur_.w;
+        add(total_, {0, 0, mul(mul(cur_.c, cur_.h), cur_.w)});
         return;
       case LayerKind::kAdaptiveAvgPool:
         cur_.h = cur_.w = l.out_size;
         return;
       case LayerKind::kFlatten:
-        cur_ = {cur_.c * cur_.h * cur_.w, 1, 1};
+        cur_ = {mul(mul(cur_.c, cur_.h), cur_.w), 1, 1};
         return;
-      case LayerKind::kLinear:
+      case LayerKind::kLinear: {
         if (cur_.h != 1 || cur_.w != 1) fail("fully connected layer without flatten");
         expect_channels(l.c_in, "fully connected layer");
-        total_.params += int64_t{l.c_in} * l.c_out + (l.bias ? l.c_out : 0);
-        total_.flops += int64_t{l.c_in} * l.c_out + (l.bias ? l.c_out : 0);
-        total_.acts += l.c_out;
+        const int64_t weights = add(mul(l.c_in, l.c_out), l.bias ? l.c_out : 0);
+        add(total_, {weights, weights, l.c_out});
         cur_.c = l.c_out;
         return;
+      }
       case LayerKind::kActivation:
       case LayerKind::kLrn:
       case LayerKind::kDropout:
@@ -154,7 +153,7 @@ class CostSink final : public LayerSink {
         return;
       case Merge::kConcat:
         if (s.h != out.h || s.w != out.w) fail("concatenated branches differ in spatial size");
-        out.c += s.c;
+        out.c = add(out.c, s.c);
         return;
       case Merge::kMul:
         // The first branch is the gated input; later ones broadcast over it.
@@ -163,6 +162,26 @@ class CostSink final : public LayerSink {
         return;
     }
   }
+
+  // Counts are exact or an error: a spec within space/limits.h can still
+  // describe more than 2^63 - 1 operations, and a wrapped count would be
+  // silently wrong.
+  int64_t mul(int64_t a, int64_t b) const {
+    int64_t r = 0;
+    if (__builtin_mul_overflow(a, b, &r)) overflow();
+    return r;
+  }
+  int64_t add(int64_t a, int64_t b) const {
+    int64_t r = 0;
+    if (__builtin_add_overflow(a, b, &r)) overflow();
+    return r;
+  }
+  void add(Complexity& total, const Complexity& c) const {
+    total.params = add(total.params, c.params);
+    total.flops = add(total.flops, c.flops);
+    total.acts = add(total.acts, c.acts);
+  }
+  [[noreturn]] void overflow() const { fail("a count exceeds 2^63 - 1"); }
 
   [[noreturn]] void fail(const std::string& what) const {
     const Block& b = spec_.blocks.at(static_cast<size_t>(index_));

@@ -7,6 +7,7 @@
 
 #include "space/anynet.h"
 #include "space/blocks.h"
+#include "space/limits.h"
 
 namespace nds {
 namespace {
@@ -20,20 +21,26 @@ NetSpec expand_densenet(const DenseNetParams& p, const ExpandOptions& options) {
   check_param(p.growth_rate >= 1, family, "growth_rate", ">= 1", std::to_string(p.growth_rate));
   check_param(!p.block_config.empty(), family, "block_config", "a non-empty list",
               format_list(p.block_config));
-  for (size_t i = 0; i < p.block_config.size(); ++i)
-    check_param(p.block_config[i] >= 1, family, "block_config[" + std::to_string(i) + "]", ">= 1",
-                std::to_string(p.block_config[i]));
+  // Layers are counted before any is made, so that no expansion runs away.
+  int64_t layers = 0;
+  for (size_t i = 0; i < p.block_config.size(); ++i) {
+    check_range(family, "block_config", p.block_config[i], 1, limits::kMaxBlocks,
+                static_cast<int>(i));
+    layers += p.block_config[i];
+  }
+  check_param(layers <= limits::kMaxBlocks, family, "block_config",
+              "at most " + std::to_string(limits::kMaxBlocks) + " layers in all",
+              std::to_string(layers) + " layers");
   check_param(p.bn_size >= 1, family, "bn_size", ">= 1", std::to_string(p.bn_size));
   check_param(p.compression > 0 && p.compression <= 1, family, "compression", "in (0, 1]",
               format_number(p.compression));
-  check_param(p.init_features >= 1, family, "init_features", ">= 1",
-              std::to_string(p.init_features));
+  check_range(family, "init_features", p.init_features, 1, limits::kMaxChannels);
   // Widths are tracked in 64 bits so that huge configurations are rejected
   // rather than overflowing.
-  constexpr int64_t kMaxWidth = int64_t{1} << 24;
+  constexpr int64_t kMaxWidth = limits::kMaxChannels;
   const int64_t w_b = int64_t{p.bn_size} * p.growth_rate;
-  check_param(w_b <= kMaxWidth, family, "bn_size * growth_rate", "at most 2^24",
-              std::to_string(w_b));
+  check_param(w_b <= kMaxWidth, family, "bn_size * growth_rate",
+              "at most " + std::to_string(kMaxWidth), std::to_string(w_b));
 
   NetSpec spec = make_spec(kFamily, options, 3, 1000, p.stem_type == "res_stem_cifar" ? 32 : 224);
   append_stem(spec.blocks, p.stem_type, spec.in_channels, p.init_features, family);
@@ -44,7 +51,7 @@ NetSpec expand_densenet(const DenseNetParams& p, const ExpandOptions& options) {
     const int stage = static_cast<int>(i) + 1;
     const int64_t grown = c + int64_t{p.block_config[i]} * p.growth_rate;
     check_param(grown <= kMaxWidth, family, "block_config[" + std::to_string(i) + "]",
-                "small enough to keep the width at most 2^24",
+                "small enough to keep the width at most " + std::to_string(kMaxWidth),
                 std::to_string(p.block_config[i]));
     for (int j = 0; j < p.block_config[i]; ++j) {
       Block b = make_block(BlockKind::kDenseLayer, stage, static_cast<int>(c),

@@ -6,6 +6,7 @@
 #include "space/anynet.h"
 #include "space/classic.h"
 #include "space/densenet.h"
+#include "space/limits.h"
 #include "space/params.h"
 #include "space/regnet.h"
 #include "space/resnet.h"
@@ -62,11 +63,11 @@ const std::vector<FamilyInfo>& families() {
 
 NetSpec expand_params(const nlohmann::json& params, const ExpandOptions& options) {
   if (!params.is_object())
-    throw std::invalid_argument("model parameters must be a JSON object, got " + params.dump());
+    throw std::invalid_argument("model parameters must be a JSON object, got " + json_text(params));
   const auto it = params.find("family");
   if (it == params.end()) throw std::invalid_argument("model parameters lack the key 'family'");
-  if (!it->is_string()) throw std::invalid_argument("'family' must be a string, got " + it->dump());
-  const std::string name = it->get<std::string>();
+  const std::string where = "model parameters";
+  const std::string name = json_string(*it, JsonName{where, "family"});
   for (const FamilyInfo& f : families()) {
     if (name != f.name) continue;
     // Channels and classes are common to every family: take them out here.
@@ -75,15 +76,17 @@ NetSpec expand_params(const nlohmann::json& params, const ExpandOptions& options
     ParamReader common(params, name);
     o.in_channels = common.get_int("in_channels", 3);
     o.num_classes = common.get_int("num_classes", 1000);
-    check_param(o.in_channels >= 1, name, "in_channels", ">= 1", std::to_string(o.in_channels));
-    check_param(o.num_classes >= 1, name, "num_classes", ">= 1", std::to_string(o.num_classes));
+    check_range(name, "in_channels", o.in_channels, 1, limits::kMaxChannels);
+    check_range(name, "num_classes", o.num_classes, 1, limits::kMaxClasses);
     if (!common.has("in_channels")) o.in_channels = 0;  // the family's default
     if (!common.has("num_classes")) o.num_classes = 0;
     rest.erase("in_channels");
     rest.erase("num_classes");
     if (options.in_channels > 0) o.in_channels = options.in_channels;
     if (options.num_classes > 0) o.num_classes = options.num_classes;
-    return f.expand(rest, o);
+    NetSpec spec = f.expand(rest, o);
+    validate(spec);  // also covers `options`, which no family checks
+    return spec;
   }
   std::string known;
   for (const FamilyInfo& f : families()) known += (known.empty() ? "" : ", ") + std::string(f.name);

@@ -104,6 +104,20 @@ const char* to_string(PoolType pool);
 // also canonical: equal networks give equal JSON.
 nlohmann::json to_json(const NetSpec& spec);
 nlohmann::json to_json(const Block& block);
+// Reads and validate()s a spec; every error is std::invalid_argument naming
+// the block, the key and the value. The JSON form spells padding out, so a
+// negative padding is an error there (-1 is only Block's in-memory default).
 NetSpec net_spec_from_json(const nlohmann::json& j);
+
+// The one check of a spec's values against space/limits.h, run before it is
+// counted or built (net_spec_from_json, expand_params and complexity call it):
+// channels, classes and resolution in range, and in each block the fields its
+// kind reads: strides, kernels, groups and widths >= 1, paddings >= 0 (or -1),
+// SE widths >= 0, dropout in [0, 1], a dense layer that grows. Throws
+// std::invalid_argument naming the block, the key and the value.
+void validate(const NetSpec& spec);
+
+// An input side for complexity(): in [1, limits::kMaxResolution].
+void validate_resolution(int resolution);
 
 }  // namespace nds

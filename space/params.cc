@@ -2,14 +2,72 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
+#include "space/limits.h"
+
 namespace nds {
+
+std::string JsonName::str() const {
+  return prefix + ": '" + key + (index >= 0 ? "[" + std::to_string(index) + "]'" : "'");
+}
+
+int json_int(const nlohmann::json& v, const JsonName& name) {
+  const auto in_range = [](auto x) { return x >= -limits::kMaxInt && x <= limits::kMaxInt; };
+  if (v.is_number_unsigned()) {
+    // Read as unsigned: 2^64 - 1 must not wrap to -1.
+    if (v.get<std::uint64_t>() <= static_cast<std::uint64_t>(limits::kMaxInt))
+      return static_cast<int>(v.get<std::uint64_t>());
+  } else if (v.is_number_integer()) {
+    if (in_range(v.get<std::int64_t>())) return static_cast<int>(v.get<std::int64_t>());
+  } else if (v.is_number_float()) {
+    const double x = v.get<double>();
+    if (!std::isfinite(x) || x != std::floor(x))
+      throw std::invalid_argument(name.str() + " must be an integer, got " + json_text(v));
+    if (in_range(x)) return static_cast<int>(x);
+  } else {
+    throw std::invalid_argument(name.str() + " must be an integer, got " + json_text(v));
+  }
+  throw std::invalid_argument(name.str() + " must be an integer of magnitude at most " +
+                              std::to_string(limits::kMaxInt) + ", got " + json_text(v));
+}
+
+double json_number(const nlohmann::json& v, const JsonName& name) {
+  if (!v.is_number())
+    throw std::invalid_argument(name.str() + " must be a number, got " + json_text(v));
+  const double x = v.get<double>();
+  if (!std::isfinite(x))
+    throw std::invalid_argument(name.str() + " must be a finite number, got " + format_number(x));
+  return x;
+}
+
+bool json_bool(const nlohmann::json& v, const JsonName& name) {
+  if (!v.is_boolean())
+    throw std::invalid_argument(name.str() + " must be true or false, got " + json_text(v));
+  return v.get<bool>();
+}
+
+std::string json_string(const nlohmann::json& v, const JsonName& name) {
+  if (!v.is_string())
+    throw std::invalid_argument(name.str() + " must be a string, got " + json_text(v));
+  return v.get<std::string>();
+}
+
+std::string json_text(const nlohmann::json& v) {
+  constexpr size_t kMaxChars = 80;
+  std::string s = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (s.size() <= kMaxChars) return s;
+  size_t cut = kMaxChars;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // mid-character
+  return s.substr(0, cut) + "...";
+}
+
 ParamReader::ParamReader(const nlohmann::json& params, std::string family)
     : params_(params), family_(std::move(family)) {
-  if (!params_.is_object()) fail("parameters must be a JSON object, got " + params_.dump());
+  if (!params_.is_object()) fail("parameters must be a JSON object, got " + json_text(params_));
 }
 
 bool ParamReader::has(const char* key) const { return params_.contains(key); }
@@ -26,65 +84,43 @@ void ParamReader::fail(const std::string& message) const {
 
 int ParamReader::get_int(const char* key, int fallback) {
   const nlohmann::json* v = find(key);
-  if (!v) return fallback;
-  if (v->is_number_integer()) {
-    const auto x = v->get<int64_t>();
-    if (x < -(int64_t{1} << 30) || x > (int64_t{1} << 30))
-      fail(std::string("'") + key + "' is out of range: " + v->dump());
-    return static_cast<int>(x);
-  }
-  if (v->is_number_float()) {
-    const double x = v->get<double>();
-    if (std::isfinite(x) && x == std::floor(x) && std::fabs(x) <= (1 << 30))
-      return static_cast<int>(x);
-  }
-  fail(std::string("'") + key + "' must be an integer, got " + v->dump());
+  return v ? json_int(*v, JsonName{family_, key}) : fallback;
 }
 
 double ParamReader::get_double(const char* key, double fallback) {
   const nlohmann::json* v = find(key);
-  if (!v) return fallback;
-  if (!v->is_number()) fail(std::string("'") + key + "' must be a number, got " + v->dump());
-  return v->get<double>();
+  return v ? json_number(*v, JsonName{family_, key}) : fallback;
 }
 
 bool ParamReader::get_bool(const char* key, bool fallback) {
   const nlohmann::json* v = find(key);
-  if (!v) return fallback;
-  if (!v->is_boolean()) fail(std::string("'") + key + "' must be true or false, got " + v->dump());
-  return v->get<bool>();
+  return v ? json_bool(*v, JsonName{family_, key}) : fallback;
 }
 
 std::string ParamReader::get_string(const char* key, const std::string& fallback) {
   const nlohmann::json* v = find(key);
-  if (!v) return fallback;
-  if (!v->is_string()) fail(std::string("'") + key + "' must be a string, got " + v->dump());
-  return v->get<std::string>();
+  return v ? json_string(*v, JsonName{family_, key}) : fallback;
 }
 
 std::vector<int> ParamReader::get_ints(const char* key, const std::vector<int>& fallback) {
   const nlohmann::json* v = find(key);
   if (!v) return fallback;
   if (!v->is_array())
-    fail(std::string("'") + key + "' must be a list of integers, got " + v->dump());
+    fail(std::string("'") + key + "' must be a list of integers, got " + json_text(*v));
   std::vector<int> out;
-  for (const auto& e : *v) {
-    if (!e.is_number_integer() && !(e.is_number_float() && e.get<double>() == std::floor(e.get<double>())))
-      fail(std::string("'") + key + "' must be a list of integers, got " + v->dump());
-    out.push_back(static_cast<int>(e.get<double>()));
-  }
+  for (size_t i = 0; i < v->size(); ++i)
+    out.push_back(json_int((*v)[i], JsonName{family_, key, static_cast<int>(i)}));
   return out;
 }
 
 std::vector<double> ParamReader::get_doubles(const char* key, const std::vector<double>& fallback) {
   const nlohmann::json* v = find(key);
   if (!v) return fallback;
-  if (!v->is_array()) fail(std::string("'") + key + "' must be a list of numbers, got " + v->dump());
+  if (!v->is_array())
+    fail(std::string("'") + key + "' must be a list of numbers, got " + json_text(*v));
   std::vector<double> out;
-  for (const auto& e : *v) {
-    if (!e.is_number()) fail(std::string("'") + key + "' must be a list of numbers, got " + v->dump());
-    out.push_back(e.get<double>());
-  }
+  for (size_t i = 0; i < v->size(); ++i)
+    out.push_back(json_number((*v)[i], JsonName{family_, key, static_cast<int>(i)}));
   return out;
 }
 
@@ -115,6 +151,17 @@ void ParamReader::finish() const {
 void param_error(const std::string& family, const std::string& what, const std::string& rule,
                  const std::string& value) {
   throw std::invalid_argument(family + ": " + what + " must be " + rule + ", got " + value);
+}
+
+// Only the side that is broken is named, so that the message reads as one rule.
+std::string range_rule(std::int64_t value, std::int64_t lo, std::int64_t hi) {
+  return value < lo ? ">= " + std::to_string(lo) : "at most " + std::to_string(hi);
+}
+
+void range_error(const std::string& family, const char* key, int index, std::int64_t value,
+                 std::int64_t lo, std::int64_t hi) {
+  const std::string what = index >= 0 ? key + ("[" + std::to_string(index) + "]") : key;
+  param_error(family, what, range_rule(value, lo, hi), std::to_string(value));
 }
 
 std::string format_number(double v) {

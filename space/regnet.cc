@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "space/limits.h"
+
 namespace nds {
 namespace {
 
@@ -14,10 +16,12 @@ constexpr const char* kFamily = "regnet";
 
 RegNetWidths generate_regnet(double w_a, int w_0, double w_m, int depth, int quantum) {
   const std::string f = kFamily;
-  if (!(depth >= 1)) param_error(f, "depth", ">= 1", std::to_string(depth));
-  if (!(quantum >= 1)) param_error(f, "quantum", ">= 1", std::to_string(quantum));
+  // The depth is bounded before the per-block vectors are allocated.
+  check_range(f, "depth", depth, 1, limits::kMaxBlocks);
+  check_range(f, "quantum", quantum, 1, limits::kMaxChannels);
   if (!(w_0 > 0 && w_0 % quantum == 0))
     param_error(f, "w_0", "a positive multiple of " + std::to_string(quantum), std::to_string(w_0));
+  check_range(f, "w_0", w_0, 1, limits::kMaxChannels);
   if (!(std::isfinite(w_a) && w_a >= 0)) param_error(f, "w_a", ">= 0", format_number(w_a));
   if (!(std::isfinite(w_m) && w_m > 1)) param_error(f, "w_m", "> 1", format_number(w_m));
 
@@ -36,6 +40,14 @@ RegNetWidths generate_regnet(double w_a, int w_0, double w_m, int depth, int qua
     if (k != prev_k) {
       prev_k = k;
       prev_w = w_0 * std::pow(w_m, k);
+      // Checked before the int casts below.
+      if (!(prev_w <= limits::kMaxChannels))
+        param_error(f, "w_a, w_m",
+                    "such that widths are at most " + std::to_string(limits::kMaxChannels),
+                    format_number(prev_w) + " at block " + std::to_string(j));
+      // A w_m barely above 1 makes k huge while the width stays small.
+      if (!(k <= limits::kMaxInt))
+        param_error(f, "w_m", "far enough above 1 for at most 2^30 stages", format_number(w_m));
     }
     const double w = prev_w;
     out.block_widths_cont[static_cast<size_t>(j)] = u;
@@ -62,7 +74,7 @@ AnyNetParams regnet_to_anynet(const RegNetParams& p) {
   if (!(p.group_width >= 1)) param_error(f, "group_width", ">= 1", std::to_string(p.group_width));
   if (!(p.bottleneck_ratio > 0))
     param_error(f, "bottleneck_ratio", "> 0", format_number(p.bottleneck_ratio));
-  if (!(p.stride >= 1)) param_error(f, "stride", ">= 1", std::to_string(p.stride));
+  check_range(f, "stride", p.stride, 1, limits::kMaxResolution);
   const RegNetWidths g = generate_regnet(p.w_a, p.w_0, p.w_m, p.depth, p.quantum);
   const int widest = *std::max_element(g.widths.begin(), g.widths.end());
   // Narrower stages clamp g to their width (pycls); a g wider than every stage is an error.
@@ -79,6 +91,7 @@ AnyNetParams regnet_to_anynet(const RegNetParams& p) {
   a.strides.assign(n, p.stride);
   a.bottleneck_ratios.assign(n, p.bottleneck_ratio);
   std::vector<double> bot_muls(n, 1.0 / p.bottleneck_ratio);
+  check_bottleneck_widths(a.widths, bot_muls, f, "bottleneck_ratio");
   a.group_widths.assign(n, p.group_width);
   for (size_t i = 0; i < n; ++i) a.group_widths[i] = std::min(a.group_widths[i], a.widths[i]);
   adjust_block_compatibility(a.widths, bot_muls, a.group_widths);

@@ -38,7 +38,8 @@ struct RegNetWidths {
   std::vector<double> block_widths_cont;  // u_j, per block
 };
 
-// Throws std::invalid_argument for w_a < 0, w_0 <= 0, w_m <= 1, w_0 % q != 0, d < 1.
+// Throws std::invalid_argument for w_a < 0, w_0 <= 0, w_m <= 1, w_0 % q != 0,
+// d < 1, and beyond space/limits.h (d > kMaxBlocks, widths > kMaxChannels).
 RegNetWidths generate_regnet(double w_a, int w_0, double w_m, int depth, int quantum = 8);
 
 // The AnyNet parameters a RegNet stands for (after compatibility adjustment).

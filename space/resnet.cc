@@ -7,6 +7,7 @@
 
 #include "space/anynet.h"
 #include "space/blocks.h"
+#include "space/limits.h"
 
 namespace nds {
 namespace {
@@ -50,13 +51,13 @@ NetSpec expand_resnet(const ResNetParams& p, const ExpandOptions& options) {
 
   // torchvision: width = int(planes * (base_width / 64.)) * groups. The bound
   // is checked before multiplying, so absurd values fail instead of overflowing.
-  constexpr int64_t kMaxWidth = int64_t{1} << 24;
+  constexpr int64_t kMaxWidth = limits::kMaxChannels;
   std::vector<int> w_bs(kNumStages, 0);
   if (bottleneck) {
     for (int i = 0; i < kNumStages; ++i) {
       const int64_t per_group = (int64_t{kStemWidth} << i) * p.width_per_group / 64;
       check_param(per_group <= kMaxWidth / p.cardinality, family, "cardinality * width_per_group",
-                  "small enough for bottleneck widths of at most 2^24",
+                  "small enough for bottleneck widths of at most " + std::to_string(kMaxWidth),
                   std::to_string(p.cardinality) + " * " + std::to_string(p.width_per_group));
       w_bs[static_cast<size_t>(i)] = static_cast<int>(per_group * p.cardinality);
     }

@@ -1,5 +1,9 @@
 #include "space/summary.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
 namespace nds {
 namespace {
 
@@ -46,7 +50,10 @@ NetSummary summarize(const NetSpec& spec, int resolution) {
     const std::string kind = to_string(b.kind);
     if (("+" + st.kinds + "+").find("+" + kind + "+") == std::string::npos)
       st.kinds += (st.kinds.empty() ? "" : "+") + kind;
-    st.stride *= declared_stride(b);
+    // Saturates: padding can keep the side from shrinking, so a valid spec
+    // may declare more total stride than an int holds.
+    st.stride = static_cast<int>(std::min<int64_t>(int64_t{st.stride} * declared_stride(b),
+                                                   std::numeric_limits<int>::max()));
     st.cost.params += per_block[i].cost.params;
     st.cost.flops += per_block[i].cost.flops;
     st.cost.acts += per_block[i].cost.acts;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "space/blocks.h"
+#include "space/limits.h"
 
 namespace nds {
 namespace {
@@ -38,18 +39,23 @@ NetSpec expand_vgg(const VggParams& p, const ExpandOptions& options) {
   check_param(n >= 1, family, "depths", "a non-empty list", format_list(p.depths));
   check_param(p.widths.size() == n, family, "widths", std::to_string(n) + " values like depths",
               format_list(p.widths));
+  int64_t convs = 0;  // counted before any block is made
   for (size_t i = 0; i < n; ++i) {
-    const std::string at = "[" + std::to_string(i) + "]";
-    check_param(p.depths[i] >= 1, family, "depths" + at, ">= 1", std::to_string(p.depths[i]));
-    check_param(p.widths[i] >= 1, family, "widths" + at, ">= 1", std::to_string(p.widths[i]));
+    check_range(family, "depths", p.depths[i], 1, limits::kMaxBlocks, static_cast<int>(i));
+    check_range(family, "widths", p.widths[i], 1, limits::kMaxChannels, static_cast<int>(i));
+    convs += p.depths[i];
   }
-  check_param(p.fc_width >= 1, family, "fc_width", ">= 1", std::to_string(p.fc_width));
+  check_param(convs <= limits::kMaxBlocks, family, "depths",
+              "at most " + std::to_string(limits::kMaxBlocks) + " convs in all",
+              std::to_string(convs) + " convs");
+  check_range(family, "fc_width", p.fc_width, 1, limits::kMaxChannels);
   check_param(p.dropout >= 0 && p.dropout < 1, family, "dropout", "in [0, 1)",
               format_number(p.dropout));
   // The flattened pool output must fit the int width of a kLinear block.
   const int64_t features = int64_t{p.widths.back()} * kPoolSide * kPoolSide;
-  check_param(features <= (int64_t{1} << 30), family, "widths[" + std::to_string(n - 1) + "]",
-              "small enough that width * 49 fits in 2^30", std::to_string(p.widths.back()));
+  check_param(features <= limits::kMaxFeatures, family, "widths[" + std::to_string(n - 1) + "]",
+              "small enough that width * 49 is at most " + std::to_string(limits::kMaxFeatures),
+              std::to_string(p.widths.back()));
 
   NetSpec spec = make_spec(kFamily, options, 3, 1000, 224);
 
