@@ -38,6 +38,7 @@
 #include "space/net_spec.h"
 #include "space/transforms.h"
 #include "space/zoo.h"
+#include "store/reader.h"
 #include "store/store.h"
 
 namespace nds::cli {
@@ -60,13 +61,16 @@ constexpr const char* kUsage =
     "mpirun, rank 0 owns the database and hands trials to the other ranks as they\n"
     "become free; without mpirun (or with -np 1) the trials run in this process.\n\n"
     "Running the same command again resumes: COMPLETE trials are kept, trials left\n"
-    "RUNNING by a dead run are retried. A different space, recipe, seed or N for an\n"
-    "existing NAME is refused. A trial that throws is FAILED (--max-retries K gives it K\n"
-    "more attempts), one whose loss turns NaN is DIVERGED; the others go on. SIGTERM,\n"
-    "SIGINT or SIGUSR1 stops the sweep: running trials go back to WAITING and nds exits\n"
-    "with status 3 (run the same command to resume).\n\n"
+    "RUNNING by a dead run are retried. A larger N grows the sweep: samples N..N'-1\n"
+    "are added and the stored ones are kept as they are; a smaller N, or a different\n"
+    "space, recipe or seed for an existing NAME is refused. A trial that throws is\n"
+    "FAILED (--max-retries K gives it K more attempts), one whose loss turns NaN is\n"
+    "DIVERGED; the others go on. SIGTERM, SIGINT or SIGUSR1 stops the sweep: running\n"
+    "trials go back to WAITING and nds exits with status 3 (run the same command to\n"
+    "resume).\n\n"
     "--include trains the named fixed points (nds describe --list) alongside the\n"
-    "samples under the same recipe, as reference trials. Threads default to the\n"
+    "samples under the same recipe, as reference trials; they are numbered after the\n"
+    "samples (and move up when the sweep grows). Threads default to the\n"
     "node's cores split between the ranks that train on it (rank 0 does not train\n"
     "when there are workers); CUDA devices go by local rank.\n\n";
 
@@ -267,7 +271,8 @@ Plan parse(const std::vector<std::string>& args) {
   return p;
 }
 
-std::vector<store::NewTrial> make_trials(const Plan& p) {
+// Samples 0..n-1 (sample i is a pure function of space, seed and i).
+std::vector<store::NewTrial> make_samples(const Plan& p) {
   std::vector<store::NewTrial> trials;
   sampler::Sampler sampler(p.space, p.seed);
   for (int64_t i = 0; i < p.n; ++i) {
@@ -278,6 +283,12 @@ std::vector<store::NewTrial> make_trials(const Plan& p) {
     t.seed = trial_seed(p.seed, static_cast<std::uint64_t>(i));
     trials.push_back(std::move(t));
   }
+  return trials;
+}
+
+// The --include fixed points, after the samples: reference j of a new sweep
+// of n samples is trial n + j, with that index's training seed.
+void add_references(const Plan& p, std::vector<store::NewTrial>& trials) {
   ExpandOptions expand;
   expand.in_channels = p.space.in_channels;
   expand.num_classes = p.space.num_classes;
@@ -293,17 +304,22 @@ std::vector<store::NewTrial> make_trials(const Plan& p) {
     t.reference = name;
     trials.push_back(std::move(t));
   }
-  return trials;
+}
+
+std::string where_is(const Plan& p) {
+  return "sweep '" + p.name + "' in " + p.db;
 }
 
 // The existing sweep must be the same experiment; otherwise one line says
-// what differs.
-void check_same_sweep(store::Store& store, const Plan& p, int64_t total) {
-  store::Statement st = store.db().prepare(
-      "SELECT space_json, recipe_json, seed, sample_size FROM sweeps WHERE name = ?1");
+// what differs. Returns its number of samples (references not counted), or
+// nullopt when there is no such sweep.
+std::optional<int64_t> check_same_sweep(const store::Db& db, const Plan& p) {
+  store::Statement st = db.prepare(
+      "SELECT space_json, recipe_json, seed, (SELECT count(*) FROM trials t WHERE t.sweep_id = "
+      "s.id AND t.latest = 1 AND t.reference IS NULL) FROM sweeps s WHERE s.name = ?1");
   st.bind(1, p.name);
-  if (!st.step()) throw std::logic_error("sweep vanished");
-  const std::string where = "sweep '" + p.name + "' in " + p.db;
+  if (!st.step()) return std::nullopt;
+  const std::string where = where_is(p);
   const std::string hint = "; run it with its own options, or use a new --name";
   json stored_space;
   try {
@@ -323,9 +339,55 @@ void check_same_sweep(store::Store& store, const Plan& p, int64_t total) {
   if (static_cast<std::uint64_t>(st.int64(2)) != p.seed)
     throw std::invalid_argument(where + " was made with --seed " + std::to_string(st.int64(2)) +
                                 ", not " + std::to_string(p.seed) + hint);
-  if (st.int64(3) != total)
-    throw std::invalid_argument(where + " has " + std::to_string(st.int64(3)) +
-                                " trials, this command makes " + std::to_string(total) + hint);
+  const int64_t stored = st.int64(3);
+  // Growing is safe (sample i does not depend on N); shrinking would drop
+  // trained samples from the sweep.
+  if (p.n < stored)
+    throw std::invalid_argument(where + " has " + std::to_string(stored) +
+                                " samples and cannot shrink to " + std::to_string(p.n) +
+                                " (a sweep keeps all its samples: -n " + std::to_string(stored) +
+                                " resumes it, a larger -n grows it, a new --name starts a "
+                                "smaller one)");
+  return stored;
+}
+
+// check_same_sweep() with a read-only connection, before the writer opens
+// the file (it logs events and commits even when it then refuses), so a
+// refused command leaves the database byte for byte as it was. A file that
+// cannot be read this way is left to the writer, which says why or migrates it.
+std::optional<int64_t> precheck(const Plan& p) {
+  std::unique_ptr<store::Reader> reader;
+  try {
+    reader = std::make_unique<store::Reader>(p.db);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  try {
+    return check_same_sweep(reader->db(), p);
+  } catch (const store::StoreError&) {
+    return std::nullopt;  // busy or unreadable: the writer decides
+  }
+}
+
+// Adds samples stored..p.n-1 to the sweep. The stored samples must be what
+// this nds draws for their indices, or the grown sweep would mix samplers.
+void grow(store::Store& store, const Plan& p, int64_t sweep_id, int64_t stored,
+          std::vector<store::NewTrial> samples) {
+  {
+    store::Statement st = store.db().prepare(
+        "SELECT t.sample_index, m.hash FROM trials t JOIN models m ON m.id = t.model_id "
+        "WHERE t.sweep_id = ?1 AND t.latest = 1 AND t.reference IS NULL ORDER BY t.sample_index");
+    st.bind(1, sweep_id);
+    for (int64_t i = 0; i < stored && st.step(); ++i) {
+      const std::string& drawn = samples[static_cast<size_t>(i)].model.hash;
+      if (st.int64(0) != i || st.text(1) != drawn)
+        throw std::invalid_argument(where_is(p) + ": its sample " + std::to_string(i) + " (model " +
+                                    st.text(1) + ") is not what this nds draws (" + drawn +
+                                    "), so it cannot grow; use a new --name");
+    }
+  }
+  samples.erase(samples.begin(), samples.begin() + stored);
+  store.grow_sweep(sweep_id, stored, samples);
 }
 
 struct Opened {
@@ -333,30 +395,40 @@ struct Opened {
   int64_t sweep_id = 0;
   int64_t total = 0;
   bool resumed = false;
+  int64_t grown_from = 0;  // the samples before this run grew the sweep; 0: not grown
   int64_t requeued = 0;
 };
 
 Opened open_sweep_in(const Plan& p, int world_size, bool created) {
   Opened o;
   o.total = p.n + static_cast<int64_t>(p.space.include.size());
-  // Sample before creating the file, so bad constraints leave nothing behind.
-  std::optional<std::vector<store::NewTrial>> trials;
+  // Check and sample before the writer opens the file, so refused input or
+  // bad constraints leave nothing behind and an existing file as it was.
+  std::optional<std::vector<store::NewTrial>> samples;
   if (created) {
     if (!p.space.parent.empty())
       throw std::invalid_argument("parent sweep '" + p.space.parent + "' of '" + p.name +
                                   "' is not in '" + p.db + "' (the database does not exist yet)");
-    trials = make_trials(p);
+    samples = make_samples(p);
+  } else if (const std::optional<int64_t> stored = precheck(p); stored && *stored < p.n) {
+    samples = make_samples(p);
   }
   store::StoreOptions so;
   so.nds_version = NDS_VERSION;
   o.store = std::make_unique<store::Store>(p.db, so);
   store::Store& store = *o.store;
   if (const std::optional<int64_t> id = store.find_sweep(p.name)) {
-    check_same_sweep(store, p, o.total);
+    // Again under the writer lock: another run may have grown it meanwhile.
+    const int64_t stored = check_same_sweep(store.db(), p).value();
     o.sweep_id = *id;
     o.resumed = true;
+    if (stored < p.n) {
+      grow(store, p, *id, stored, samples ? std::move(*samples) : make_samples(p));
+      o.grown_from = stored;
+    }
   } else {
-    if (!trials) trials = make_trials(p);
+    if (!samples) samples = make_samples(p);
+    add_references(p, *samples);
     store::SweepDef def;
     def.name = p.name;
     def.family = p.space.family;
@@ -365,7 +437,7 @@ Opened open_sweep_in(const Plan& p, int world_size, bool created) {
     def.seed = static_cast<int64_t>(p.seed);
     def.parent = p.space.parent;
     def.build = {NDS_VERSION, p.torch_version, p.device_kind, world_size};
-    o.sweep_id = store.create_sweep(def, *trials);
+    o.sweep_id = store.create_sweep(def, *samples);
   }
   // This process holds the writer lock, so a RUNNING trial belongs to a run
   // that died: retry it.
@@ -491,8 +563,11 @@ int run_sweep(const std::vector<std::string>& args) {
   const store::StateCounts before = store.counts(opened.sweep_id);
   if (!plan.quiet)
     std::cerr << "nds sweep: '" << plan.name << "' in " << plan.db << ": "
-              << (opened.resumed ? "resuming, " : "new, ") << before.complete << " of "
-              << opened.total << " complete"
+              << (opened.grown_from > 0 ? "grown from " + std::to_string(opened.grown_from) +
+                                              " to " + std::to_string(plan.n) + " samples, "
+                  : opened.resumed ? "resuming, "
+                                   : "new, ")
+              << before.complete << " of " << opened.total << " complete"
               << (opened.requeued ? ", " + std::to_string(opened.requeued) + " requeued" : "")
               << "; "
               << (comm.size() > 1 ? std::to_string(comm.size() - 1) + " worker rank(s)"

@@ -164,6 +164,23 @@ constexpr const char* kDeleteEpochs = "DELETE FROM epochs WHERE trial_id = ?1";
 constexpr const char* kCounts =
     "SELECT state, count(*) FROM trials WHERE sweep_id = ?1 AND latest = 1 GROUP BY state";
 constexpr const char* kFinishSweep = "UPDATE sweeps SET finished_at = ?2 WHERE id = ?1";
+// A sweep's latest trials: samples 0..N-1, then its references.
+constexpr const char* kSweepLayout =
+    "SELECT s.sample_size, count(t.id), count(t.reference), min(t.sample_index), "
+    "max(t.sample_index), max(CASE WHEN t.reference IS NULL THEN t.sample_index END) "
+    "FROM sweeps s LEFT JOIN trials t ON t.sweep_id = s.id AND t.latest = 1 "
+    "WHERE s.id = ?1 GROUP BY s.id";
+// Moving the references up by ?2 goes through negative indices (x -> -1-x
+// -> x+?2): SQLite checks the unique (sweep_id, sample_index, attempt) row by
+// row, so a direct +?2 could collide with the next reference half-way.
+constexpr const char* kReferencesOut =
+    "UPDATE trials SET sample_index = -1 - sample_index "
+    "WHERE sweep_id = ?1 AND reference IS NOT NULL";
+constexpr const char* kReferencesIn =
+    "UPDATE trials SET sample_index = ?2 - 1 - sample_index "
+    "WHERE sweep_id = ?1 AND sample_index < 0";
+constexpr const char* kGrowSweep =
+    "UPDATE sweeps SET sample_size = sample_size + ?2, finished_at = NULL WHERE id = ?1";
 constexpr const char* kInsertEvent =
     "INSERT INTO events(time, kind, sweep_id, trial_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
 
@@ -558,6 +575,50 @@ int64_t Store::create_sweep(const SweepDef& def, const std::vector<NewTrial>& tr
   op.done();
   flush();
   return sweep_id;
+}
+
+int64_t Store::grow_sweep(int64_t sweep_id, int64_t first, const std::vector<NewTrial>& samples) {
+  const std::string which = "sweep " + std::to_string(sweep_id) + " in '" + path_ + "'";
+  if (samples.empty()) throw std::invalid_argument(which + ": no samples to add");
+  for (const NewTrial& t : samples)
+    if (!t.reference.empty())
+      throw std::invalid_argument(which + ": reference '" + t.reference + "' is not a sample");
+  flush();  // the growth is one transaction of its own
+  Op op(*this);
+  Statement& q = stmt(kSweepLayout);
+  q.bind(1, sweep_id);
+  if (!q.step()) throw std::invalid_argument("no sweep with id " + std::to_string(sweep_id));
+  const int64_t rows = q.int64(1);
+  const int64_t references = q.int64(2);
+  const int64_t have = rows - references;
+  // Growing relies on nds sweep's numbering; refuse anything else rather
+  // than interleave samples and references.
+  const bool numbered = rows == q.int64(0) && q.int64(3) == 0 && q.int64(4) == rows - 1 &&
+                        q.opt_int64(5).value_or(-1) == have - 1;
+  q.reset();
+  if (!numbered)
+    throw StoreError(which + ": its trials are not samples 0..N-1 followed by references");
+  if (first != have)
+    throw std::invalid_argument(which + " has " + std::to_string(have) +
+                                " samples; cannot add samples from " + std::to_string(first));
+  const auto added = static_cast<int64_t>(samples.size());
+  if (references > 0) {
+    stmt(kReferencesOut).bind(1, sweep_id).run();
+    stmt(kReferencesIn).bind(1, sweep_id).bind(2, added).run();
+  }
+  Statement& t = stmt(kInsertTrial);
+  for (int64_t i = 0; i < added; ++i) {
+    const NewTrial& n = samples[static_cast<size_t>(i)];
+    const int64_t model = model_id(n.model);
+    t.bind(1, sweep_id).bind(2, have + i).bind(3, model).bind(4, n.seed).bind_null(5).run();
+  }
+  stmt(kGrowSweep).bind(1, sweep_id).bind(2, added).run();
+  insert_event("sweep_grown", sweep_id, std::nullopt,
+               {{"from", have}, {"to", have + added}, {"references", references}});
+  waiting_.erase(sweep_id);  // queued references changed their index
+  op.done();
+  flush();
+  return have + added;
 }
 
 void Store::finish_sweep(int64_t sweep_id) {

@@ -21,6 +21,7 @@
 //   create_sweep()  the sweep and every sampled model as a WAITING trial, in
 //                   one transaction, so the set of models never depends on
 //                   worker timing;
+//   grow_sweep()    more samples after the existing ones, also in one;
 //   claim()         the lowest WAITING sample -> RUNNING, with its model;
 //   heartbeat(), record_epoch()  progress of a RUNNING trial;
 //   complete(), diverge(), fail()  the end of a RUNNING trial;
@@ -139,6 +140,16 @@ class Store {
   // transaction (committed on return). Throws std::invalid_argument for a bad
   // or taken name, an unknown parent, or no trials. Returns the sweep id.
   int64_t create_sweep(const SweepDef& def, const std::vector<NewTrial>& trials);
+  // Grows a sweep whose samples are 0..first-1: `samples` (no references)
+  // become WAITING samples first, first+1, ...; its reference trials, which
+  // follow the samples, move up past them (every attempt keeps its id, seed
+  // and results; only sample_index changes), sample_size grows, finished_at is
+  // cleared and a "sweep_grown" event {from, to, references} is logged, in one
+  // transaction (committed on return). Throws std::invalid_argument for an
+  // unknown sweep, no samples, a reference among them, or `first` other than
+  // the sweep's number of samples; StoreError when its trials are not
+  // numbered that way. Returns the new number of samples.
+  int64_t grow_sweep(int64_t sweep_id, int64_t first, const std::vector<NewTrial>& samples);
   std::optional<int64_t> find_sweep(const std::string& name);
   // Sets finished_at.
   void finish_sweep(int64_t sweep_id);

@@ -6,9 +6,12 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <string>
@@ -72,12 +75,136 @@ TEST(SweepCli, RefusesBadInputBeforeTraining) {
   EXPECT_TRUE(dir.files().empty());  // no database was created
 
   ASSERT_EQ(shell(sweep(dir, "--quiet"), dir.path()).code, 0);
+  // Refusals come before the writer opens the file: it stays byte for byte.
+  const std::string bytes = store::testing::read_bytes(dir.file("r.db"));
   expect_usage_error(shell(sweep(dir, "--quiet --flops :50M"), dir.path()), "different space");
-  expect_usage_error(shell(kNds + " sweep --space regnet_x_cifar -n 13 --db " + dir.file("r.db") +
+  expect_usage_error(shell(kNds + " sweep --space regnet_x_cifar -n 11 --db " + dir.file("r.db") +
                                " --name s --test-runner noop",
                            dir.path()),
-                     "has 12 trials");
+                     "has 12 samples and cannot shrink to 11");
   expect_usage_error(shell(sweep(dir, "--seed 4"), dir.path()), "--seed 0");
+  EXPECT_EQ(store::testing::read_bytes(dir.file("r.db")), bytes);
+  EXPECT_EQ(dir.files(), std::set<std::string>{"r.db"});
+}
+
+std::string sweep_n(const ScratchDir& dir, int n, const std::string& extra = "",
+                    const std::string& db = "r.db") {
+  return kNds + " sweep --space regnet_x_cifar -n " + std::to_string(n) + " --db " + dir.file(db) +
+         " --name s --test-runner noop --quiet " + extra;
+}
+
+// Every trial row (every column but `skip`, doubles exactly), in id order.
+std::vector<std::string> trial_rows(const std::string& db, const std::string& skip = "") {
+  const store::Reader reader(db);
+  store::Statement s = reader.db().prepare("SELECT * FROM trials ORDER BY id");
+  std::vector<std::string> rows;
+  while (s.step()) {
+    std::string row;
+    for (int c = 0; c < s.column_count(); ++c) {
+      if (s.column_name(c) == skip) continue;
+      char real[64];
+      std::snprintf(real, sizeof real, "%a", s.real(c));
+      row += s.column_name(c) + "=" +
+             (s.is_null(c)                         ? "NULL"
+              : s.column_type(c) == SQLITE_FLOAT   ? std::string(real)
+              : s.column_type(c) == SQLITE_INTEGER ? std::to_string(s.int64(c))
+                                                   : s.text(c)) +
+             " ";
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::vector<nlohmann::json> grown_events(const std::string& db) {
+  const store::Reader reader(db);
+  store::Statement s =
+      reader.db().prepare("SELECT detail FROM events WHERE kind = 'sweep_grown' ORDER BY id");
+  std::vector<nlohmann::json> out;
+  while (s.step()) out.push_back(nlohmann::json::parse(s.text(0)));
+  return out;
+}
+
+// Samples `first`.. of the sweep in `grown` are the model and seed that a
+// new sweep of that size (in `fresh`) has at the same index.
+void expect_same_samples(const std::string& grown, const std::string& fresh, int64_t first) {
+  const std::vector<store::TrialRecord> g = store::Reader(grown).trials("s");
+  const std::vector<store::TrialRecord> f = store::Reader(fresh).trials("s");
+  ASSERT_EQ(g.size(), f.size());
+  for (size_t i = static_cast<size_t>(first); i < g.size(); ++i) {
+    if (!f[i].reference.empty()) continue;
+    EXPECT_EQ(g[i].sample_index, f[i].sample_index);
+    EXPECT_EQ(g[i].model_hash, f[i].model_hash) << i;
+    EXPECT_EQ(g[i].seed, f[i].seed) << i;
+  }
+}
+
+TEST(SweepCli, LargerNGrowsTheSweepAndSmallerNIsRefused) {
+  ScratchDir dir;
+  ASSERT_EQ(shell(sweep_n(dir, 4), dir.path()).code, 0);
+  const std::vector<std::string> before = trial_rows(dir.file("r.db"));
+  ASSERT_EQ(before.size(), 4u);
+
+  const CmdResult grown = shell(sweep_n(dir, 6), dir.path());
+  ASSERT_EQ(grown.code, 0) << grown.err;
+  EXPECT_NE(grown.out.find("6 COMPLETE"), std::string::npos) << grown.out;
+  EXPECT_NE(grown.out.find("this run: 2 finished"), std::string::npos) << grown.out;
+  const std::vector<std::string> after = trial_rows(dir.file("r.db"));
+  ASSERT_EQ(after.size(), 6u);
+  EXPECT_EQ(std::vector<std::string>(after.begin(), after.begin() + 4), before);
+  {
+    const store::Reader reader(dir.file("r.db"));
+    const store::SweepSummary s = reader.sweep("s");
+    EXPECT_EQ(s.sample_size, 6);
+    EXPECT_EQ(s.counts.complete, 6);
+    EXPECT_TRUE(std::isfinite(s.finished_at));
+  }
+  const std::vector<nlohmann::json> events = grown_events(dir.file("r.db"));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["from"], 4);
+  EXPECT_EQ(events[0]["to"], 6);
+  // Samples 4 and 5 are what a sweep made with -n 6 at once has.
+  ASSERT_EQ(shell(sweep_n(dir, 6, "", "fresh.db"), dir.path()).code, 0);
+  expect_same_samples(dir.file("r.db"), dir.file("fresh.db"), 4);
+
+  const std::string bytes = store::testing::read_bytes(dir.file("r.db"));
+  expect_usage_error(shell(sweep_n(dir, 3), dir.path()), "has 6 samples and cannot shrink to 3");
+  EXPECT_EQ(store::testing::read_bytes(dir.file("r.db")), bytes);
+  EXPECT_EQ(dir.files(), (std::set<std::string>{"fresh.db", "r.db"}));
+  const CmdResult again = shell(sweep_n(dir, 6), dir.path());
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.out.find("this run: 0 finished"), std::string::npos) << again.out;
+}
+
+TEST(SweepCli, GrowingMovesReferencesAfterTheNewSamples) {
+  ScratchDir dir;
+  const std::string include = "--include resnet18,regnet_x_200mf";
+  ASSERT_EQ(shell(sweep_n(dir, 4, include), dir.path()).code, 0);
+  // Rows by id: samples 0..3, then the references at 4 and 5.
+  const std::vector<std::string> before = trial_rows(dir.file("r.db"), "sample_index");
+  ASSERT_EQ(before.size(), 6u);
+
+  const CmdResult grown = shell(sweep_n(dir, 6, include), dir.path());
+  ASSERT_EQ(grown.code, 0) << grown.err;
+  EXPECT_NE(grown.out.find("8 COMPLETE"), std::string::npos) << grown.out;
+  // Only the references' sample_index changed; nothing was added twice.
+  const std::vector<std::string> after = trial_rows(dir.file("r.db"), "sample_index");
+  ASSERT_EQ(after.size(), 8u);
+  EXPECT_EQ(std::vector<std::string>(after.begin(), after.begin() + 6), before);
+  const std::vector<store::TrialRecord> trials = store::Reader(dir.file("r.db")).trials("s");
+  ASSERT_EQ(trials.size(), 8u);
+  for (const store::TrialRecord& t : trials) {
+    EXPECT_EQ(t.reference, t.sample_index < 6    ? ""
+                           : t.sample_index == 6 ? "resnet18"
+                                                 : "regnet_x_200mf")
+        << t.sample_index;
+    EXPECT_EQ(t.state, store::TrialState::kComplete);
+  }
+  const std::vector<nlohmann::json> events = grown_events(dir.file("r.db"));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["references"], 2);
+  ASSERT_EQ(shell(sweep_n(dir, 6, include, "fresh.db"), dir.path()).code, 0);
+  expect_same_samples(dir.file("r.db"), dir.file("fresh.db"), 4);
 }
 
 TEST(SweepCli, InjectedFailuresAreFailedAndTheRestComplete) {
