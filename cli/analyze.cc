@@ -183,7 +183,7 @@ int run_analyze(const std::vector<std::string>& args) {
     throw std::invalid_argument("missing --sweep NAME (see nds analyze --help)");
   const json doc = build_sweep_report(vm, read_report_options(vm));
   if (vm.count("json")) {
-    std::cout << doc.dump(2) << '\n';
+    std::cout << json_dump(doc, 2) << '\n';
   } else {
     print_text(std::cout, doc);
   }

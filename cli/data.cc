@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "cli/commands.h"
+#include "cli/format.h"
 #include "cli/options.h"
 #include "cli/torch_plugin.h"
 #include "cli/train_options.h"
@@ -101,9 +102,11 @@ int check(const std::vector<std::string>& args) {
   const trainer::SplitCheck val = trainer::check_images(folder.val, k, threads);
   const bool ok = train.unreadable.empty() && val.unreadable.empty();
   if (vm.count("json")) {
-    std::cout << json{{"root", source.dir}, {"classes", k}, {"ok", ok},
-                      {"train", check_json(train)}, {"val", check_json(val)}}
-                     .dump()
+    std::cout << json_dump(json{{"root", source.dir},
+                                {"classes", k},
+                                {"ok", ok},
+                                {"train", check_json(train)},
+                                {"val", check_json(val)}})
               << '\n';
   } else {
     std::printf("%s: %d classes\n", source.dir.c_str(), k);
@@ -217,7 +220,7 @@ int bench(const std::vector<std::string>& args) {
                     {"images_per_s", seconds > 0 ? static_cast<double>(images) / seconds : 0.0},
                     {"epochs", epochs}};
   if (vm.count("json")) {
-    std::cout << out.dump() << '\n';
+    std::cout << json_dump(out) << '\n';
     return kExitOk;
   }
   std::printf("nds data bench: %s, %s, R=%d, batch %lld, %d loader threads\n", data.name.c_str(),

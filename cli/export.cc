@@ -13,6 +13,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/format.h"
 #include "cli/rows.h"
 #include "store/reader.h"
 
@@ -67,7 +68,7 @@ void write_jsonl(std::ostream& out, const std::string& sweep, const store::Trial
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const auto& e : epochs) list.push_back(epoch_json(e));
   o["epochs"] = std::move(list);
-  out << o.dump() << '\n';
+  out << json_dump(o) << '\n';
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/format.h"
 #include "reports/refine.h"
 #include "sampler/design_space.h"
 #include "sampler/sampler.h"
@@ -37,9 +38,9 @@ constexpr const char* kUsage =
 
 std::string dist_text(const json& d) {
   if (d.is_object() && d.contains("low") && d.contains("high"))
-    return "[" + d["low"].dump() + ", " + d["high"].dump() + "]";
-  if (d.is_object() && d.contains("values")) return d["values"].dump();
-  return d.dump();
+    return "[" + json_dump(d["low"]) + ", " + json_dump(d["high"]) + "]";
+  if (d.is_object() && d.contains("values")) return json_dump(d["values"]);
+  return json_dump(d);
 }
 
 }  // namespace
@@ -117,7 +118,7 @@ int run_refine(const std::vector<std::string>& args) {
   }
   for (const std::string& note : r.notes) std::cout << "note: " << note << '\n';
 
-  write_atomically(out, r.space.dump(2) + "\n");
+  write_atomically(out, json_dump(r.space, 2) + "\n");
   std::cout << "wrote " << out << " (parent " << sweep << ")\n";
   return kExitOk;
 }

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/format.h"
+
 namespace nds::cli {
 namespace {
 
@@ -136,7 +138,7 @@ void RowWriter::add(const Row& row) {
       for (size_t i = 0; i < row.size() && i < columns_.size(); ++i)
         o[columns_[i]] = json_of(row[i]);
       if (format_ == OutputFormat::kJson) out_ << (rows_ ? ",\n" : "\n");
-      out_ << o.dump();
+      out_ << json_dump(o);
       if (format_ == OutputFormat::kJsonl) out_ << '\n';
       break;
     }

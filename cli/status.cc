@@ -73,20 +73,19 @@ int run_status(const std::vector<std::string>& args) {
   if (vm.count("json")) {
     for (const cluster::SweepStatus& s : all) {
       const store::StateCounts& c = s.summary.counts;
-      std::cout << json{{"sweep", s.summary.name},
-                        {"trials", c.total()},
-                        {"waiting", c.waiting},
-                        {"running", c.running},
-                        {"complete", c.complete},
-                        {"failed", c.failed},
-                        {"diverged", c.diverged},
-                        {"attempts", s.attempts},
-                        {"references", s.references},
-                        {"finished", std::isfinite(s.summary.finished_at)},
-                        {"per_hour", nullable(s.per_hour)},
-                        {"eta_s", nullable(s.eta_s)},
-                        {"best_top1_err", nullable(s.summary.best_top1_err)}}
-                       .dump()
+      std::cout << json_dump(json{{"sweep", s.summary.name},
+                                  {"trials", c.total()},
+                                  {"waiting", c.waiting},
+                                  {"running", c.running},
+                                  {"complete", c.complete},
+                                  {"failed", c.failed},
+                                  {"diverged", c.diverged},
+                                  {"attempts", s.attempts},
+                                  {"references", s.references},
+                                  {"finished", std::isfinite(s.summary.finished_at)},
+                                  {"per_hour", nullable(s.per_hour)},
+                                  {"eta_s", nullable(s.eta_s)},
+                                  {"best_top1_err", nullable(s.summary.best_top1_err)}})
                 << '\n';
     }
     return kExitOk;

@@ -20,6 +20,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/format.h"
 #include "cli/space_arg.h"
 #include "cli/torch_plugin.h"
 #include "cli/version.h"
@@ -509,7 +510,7 @@ int run_worker(cluster::Comm& comm) {
 }
 
 void send_all(cluster::Comm& comm, const json& msg) {
-  const std::string bytes = msg.dump();
+  const std::string bytes = json_dump(msg);
   for (int r = 1; r < comm.size(); ++r) comm.send(r, bytes);
 }
 

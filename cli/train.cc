@@ -225,7 +225,7 @@ int train_command(const std::vector<std::string>& args) {
   }
 
   if (vm.count("json")) {
-    std::cout << record.dump() << '\n';
+    std::cout << json_dump(record) << '\n';
   } else {
     const trainer::EpochMetrics* last = result.epochs.empty() ? nullptr : &result.epochs.back();
     std::cout << model_name << " on " << data.name << ": ";

@@ -19,6 +19,12 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+// j.dump(), with text that is not valid UTF-8 replaced (U+FFFD) instead of
+// thrown on: a bad byte in a name or message must not fail the write.
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -193,11 +199,12 @@ class WorkerEvents : public TrialEvents {
   void heartbeat() override {
     if (seconds_since(last_) < heartbeat_s_) return;
     last_ = Clock::now();
-    comm_.send(0, json{{"type", "heartbeat"}, {"trial", trial_id_}}.dump());
+    comm_.send(0, json_text(json{{"type", "heartbeat"}, {"trial", trial_id_}}));
   }
   void epoch(const store::EpochMetrics& m) override {
     last_ = Clock::now();
-    comm_.send(0, json{{"type", "epoch"}, {"trial", trial_id_}, {"metrics", to_json(m)}}.dump());
+    comm_.send(0,
+               json_text(json{{"type", "epoch"}, {"trial", trial_id_}, {"metrics", to_json(m)}}));
   }
   bool stop_requested() override {
     if (stopped_ || cluster::stop_requested()) return true;
@@ -301,7 +308,7 @@ FarmReport serve(Comm& comm, store::Store& store, int64_t sweep_id, const FarmOp
   Clock::time_point stop_since;
   Backoff backoff(kServeMaxSleepUs);
 
-  const auto send = [&](int rank, const json& msg) { comm.send(rank, msg.dump()); };
+  const auto send = [&](int rank, const json& msg) { comm.send(rank, json_text(msg)); };
   const auto leave = [&](int rank) {
     send(rank, {{"type", "done"}});
     --live;
@@ -384,7 +391,8 @@ FarmReport serve(Comm& comm, store::Store& store, int64_t sweep_id, const FarmOp
       }
       --live;
     } else {
-      throw CommError("rank " + std::to_string(rank) + " sent an unknown message: " + msg.dump());
+      throw CommError("rank " + std::to_string(rank) +
+                      " sent an unknown message: " + json_text(msg));
     }
     store.flush_if_due();
   }
@@ -401,24 +409,25 @@ int work(Comm& comm, const RunnerFactory& make_runner, const json& recipe,
   try {
     runner = make_runner();
   } catch (const std::exception& e) {
-    comm.send(0, json{{"type", "fatal"}, {"error", e.what()}}.dump());
+    comm.send(0, json_text(json{{"type", "fatal"}, {"error", e.what()}}));
     return 1;
   }
   const auto inject = inject_set(options.inject_failure);
-  comm.send(0, json{{"type", "ready"}, {"host", host_name()}, {"device", runner->device()}}.dump());
+  comm.send(
+      0, json_text(json{{"type", "ready"}, {"host", host_name()}, {"device", runner->device()}}));
   while (true) {
     const json msg = wait_for(comm, 0, kReplyMaxSleepUs);
     const std::string type = msg.value("type", "");
     if (type == "done") return 0;
     if (type == "stop") continue;  // arrived after our result; `done` follows
-    if (type != "trial") throw CommError("rank 0 sent an unknown message: " + msg.dump());
+    if (type != "trial") throw CommError("rank 0 sent an unknown message: " + json_text(msg));
     const store::ClaimedTrial trial = claimed_from_json(msg.at("trial"));
     WorkerEvents events(comm, trial.trial_id, options.heartbeat_s);
     const Clock::time_point t0 = Clock::now();
     const TrialOutcome outcome = run_trial(*runner, trial, recipe, events, inject);
     comm.send(
-        0, json{{"type", "result"}, {"seconds", seconds_since(t0)}, {"outcome", to_json(outcome)}}
-               .dump());
+        0, json_text(json{
+               {"type", "result"}, {"seconds", seconds_since(t0)}, {"outcome", to_json(outcome)}}));
   }
 }
 

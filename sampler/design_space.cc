@@ -21,6 +21,12 @@ namespace {
 
 using nlohmann::json;
 
+// j.dump(), with text that is not valid UTF-8 replaced (U+FFFD) instead of
+// thrown on: a bad byte in a name or message must not fail the write.
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 constexpr int kMaxListLength = 64;
 constexpr int kMaxBins = 10000;
 
@@ -48,23 +54,23 @@ class Context {
   }
 
   double number(const json& v, const std::string& path) const {
-    if (!v.is_number()) fail(path, "must be a number, got " + v.dump());
+    if (!v.is_number()) fail(path, "must be a number, got " + json_text(v));
     const double x = v.get<double>();
-    if (!std::isfinite(x)) fail(path, "must be finite, got " + v.dump());
+    if (!std::isfinite(x)) fail(path, "must be finite, got " + json_text(v));
     return x;
   }
 
   int integer(const json& v, const std::string& path, int lo, int hi) const {
     const double x = number(v, path);
-    if (x != std::floor(x)) fail(path, "must be an integer, got " + v.dump());
+    if (x != std::floor(x)) fail(path, "must be an integer, got " + json_text(v));
     if (x < lo || x > hi)
       fail(path, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-                     v.dump());
+                     json_text(v));
     return static_cast<int>(x);
   }
 
   std::string string(const json& v, const std::string& path) const {
-    if (!v.is_string()) fail(path, "must be a string, got " + v.dump());
+    if (!v.is_string()) fail(path, "must be a string, got " + json_text(v));
     return v.get<std::string>();
   }
 
@@ -98,7 +104,7 @@ ParamDist parse_dist(const Context& cx, const json& v, const std::string& path) 
     return d;
   }
   if (!v.contains("dist"))
-    cx.fail(path, "a distribution needs 'dist' (fixed, choice, int or float), got " + v.dump());
+    cx.fail(path, "a distribution needs 'dist' (fixed, choice, int or float), got " + json_text(v));
   const std::string dist = cx.string(v["dist"], path + ".dist");
   const auto length = [&]() {
     return v.contains("length") ? cx.integer(v["length"], path + ".length", 1, kMaxListLength)
@@ -115,7 +121,7 @@ ParamDist parse_dist(const Context& cx, const json& v, const std::string& path) 
     d.kind = DistKind::kChoice;
     const json& values = cx.require(v, "values", path);
     if (!values.is_array() || values.empty())
-      cx.fail(path + ".values", "must be a non-empty list, got " + values.dump());
+      cx.fail(path + ".values", "must be a non-empty list, got " + json_text(values));
     d.values.assign(values.begin(), values.end());
     d.length = length();
     return d;
@@ -202,12 +208,12 @@ Window parse_window(const Context& cx, const json& v, const std::string& path) {
     return w;
   }
   if (!v.is_array() || v.size() != 2)
-    cx.fail(path, "must be [low, high] (numbers, or counts like \"360M\"), got " + v.dump());
+    cx.fail(path, "must be [low, high] (numbers, or counts like \"360M\"), got " + json_text(v));
   const auto bound = [&](const json& b, const std::string& at, bool upper) -> std::int64_t {
     if (upper && b.is_null()) return std::numeric_limits<std::int64_t>::max();
     if (b.is_string()) return parse_count(b.get<std::string>(), at);
     const double x = cx.number(b, at);
-    if (x < 0 || x >= 9.2e18) cx.fail(at, "must be a count >= 0, got " + b.dump());
+    if (x < 0 || x >= 9.2e18) cx.fail(at, "must be a count >= 0, got " + json_text(b));
     return std::llround(x);
   };
   w.lo = bound(v[0], path + "[0]", false);
@@ -219,7 +225,7 @@ Window parse_window(const Context& cx, const json& v, const std::string& path) {
 
 std::vector<std::string> parse_list_keys(const Context& cx, const json& v, const std::string& path,
                                          const std::map<std::string, ParamDist>& params) {
-  if (!v.is_array()) cx.fail(path, "must be a list of parameter names, got " + v.dump());
+  if (!v.is_array()) cx.fail(path, "must be a list of parameter names, got " + json_text(v));
   std::vector<std::string> keys;
   for (size_t i = 0; i < v.size(); ++i) {
     const std::string at = path + "[" + std::to_string(i) + "]";
@@ -307,7 +313,7 @@ const Window& DesignSpace::window(Measure m) const {
 
 DesignSpace parse_design_space(const json& j, const std::string& origin) {
   const Context cx(origin);
-  if (!j.is_object()) cx.fail("space", "must be a JSON object, got " + j.dump());
+  if (!j.is_object()) cx.fail("space", "must be a JSON object, got " + json_text(j));
   cx.only_keys(j, "", {"name", "description", "family", "resolution", "num_classes",
                        "in_channels", "params", "constraints", "stratify", "max_attempts",
                        "include", "parent"});
@@ -331,13 +337,14 @@ DesignSpace parse_design_space(const json& j, const std::string& origin) {
   if (j.contains("max_attempts")) {
     const double m = cx.number(j["max_attempts"], "max_attempts");
     if (m < 1 || m > 1e12 || m != std::floor(m))
-      cx.fail("max_attempts", "must be an integer in [1, 1e12], got " + j["max_attempts"].dump());
+      cx.fail("max_attempts",
+              "must be an integer in [1, 1e12], got " + json_text(j["max_attempts"]));
     s.max_attempts = static_cast<std::int64_t>(m);
   }
 
   if (j.contains("params")) {
     const json& params = j["params"];
-    if (!params.is_object()) cx.fail("params", "must be a JSON object, got " + params.dump());
+    if (!params.is_object()) cx.fail("params", "must be a JSON object, got " + json_text(params));
     for (const auto& item : params.items()) {
       const std::string path = "params." + item.key();
       if (item.key() == "family" || item.key() == "num_classes" || item.key() == "in_channels")
@@ -351,7 +358,7 @@ DesignSpace parse_design_space(const json& j, const std::string& origin) {
 
   if (j.contains("constraints")) {
     const json& c = j["constraints"];
-    if (!c.is_object()) cx.fail("constraints", "must be a JSON object, got " + c.dump());
+    if (!c.is_object()) cx.fail("constraints", "must be a JSON object, got " + json_text(c));
     cx.only_keys(c, "constraints",
                  {"flops", "params", "acts", "shared", "non_decreasing", "num_stages"});
     if (c.contains("flops")) s.flops = parse_window(cx, c["flops"], "constraints.flops");
@@ -372,7 +379,7 @@ DesignSpace parse_design_space(const json& j, const std::string& origin) {
       if (s.family != "regnet")
         cx.fail(path, "applies to the regnet family only, not " + s.family);
       const json& v = c["num_stages"];
-      if (!v.is_array() || v.size() != 2) cx.fail(path, "must be [low, high], got " + v.dump());
+      if (!v.is_array() || v.size() != 2) cx.fail(path, "must be [low, high], got " + json_text(v));
       s.min_stages = cx.integer(v[0], path + "[0]", 1, 1000);
       s.max_stages = cx.integer(v[1], path + "[1]", 1, 1000);
       if (s.min_stages > s.max_stages)
@@ -383,7 +390,8 @@ DesignSpace parse_design_space(const json& j, const std::string& origin) {
 
   if (j.contains("include")) {
     const json& inc = j["include"];
-    if (!inc.is_array()) cx.fail("include", "must be a list of fixed-point names, got " + inc.dump());
+    if (!inc.is_array())
+      cx.fail("include", "must be a list of fixed-point names, got " + json_text(inc));
     for (size_t i = 0; i < inc.size(); ++i) {
       const std::string path = "include[" + std::to_string(i) + "]";
       const std::string model = cx.string(inc[i], path);
@@ -442,6 +450,8 @@ json canonical_json(const DesignSpace& s) {
   return j;
 }
 
-std::uint64_t space_hash(const DesignSpace& s) { return fnv1a64(canonical_json(s).dump()); }
+std::uint64_t space_hash(const DesignSpace& s) {
+  return fnv1a64(json_text(canonical_json(s)));
+}
 
 }  // namespace nds::sampler

@@ -35,7 +35,9 @@ class Writer {
   }
   void string(const char* k, const std::string& v) {
     key(k);
-    out_ += nlohmann::json(v).dump();  // escaping as nlohmann does
+    // Escaping as nlohmann does; bytes that are not UTF-8 become U+FFFD
+    // (valid text gives the same bytes, so hashes do not change).
+    out_ += nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   // A name from space/'s tables (block kinds, activations, pools): a plain
   // identifier that needs no escaping.

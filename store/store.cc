@@ -18,6 +18,12 @@
 namespace nds::store {
 namespace {
 
+// j.dump(), with text that is not valid UTF-8 replaced (U+FFFD) instead of
+// thrown on: a bad byte in a name or message must not fail the write.
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string errno_text(int err) {
   return std::strerror(err);
 }
@@ -453,7 +459,7 @@ void Store::insert_event(const std::string& kind, std::optional<int64_t> sweep_i
   if (detail.is_null())
     s.bind_null(5);
   else
-    s.bind(5, detail.dump());
+    s.bind(5, json_text(detail));
   s.run();
 }
 
@@ -484,7 +490,7 @@ std::optional<int64_t> Store::find_sweep(const std::string& name) {
 int64_t Store::model_id(const ModelRecord& m) {
   if (m.hash.empty()) throw std::invalid_argument("model with an empty hash");
   if (m.family.empty()) throw std::invalid_argument("model " + m.hash + " has no family");
-  const std::string spec_json = m.spec.dump();
+  const std::string spec_json = json_text(m.spec);
   const size_t spec_digest = std::hash<std::string>()(spec_json);
   const auto clash = [&] {
     return StoreError("database '" + path_ + "': model hash " + m.hash +
@@ -498,7 +504,7 @@ int64_t Store::model_id(const ModelRecord& m) {
   Statement& ins = stmt(kInsertModel);
   ins.bind(1, m.hash)
       .bind(2, m.family)
-      .bind(3, m.family_params.dump())
+      .bind(3, json_text(m.family_params))
       .bind(4, spec_json)
       .bind(5, m.cost.params)
       .bind(6, m.cost.flops)
@@ -551,8 +557,8 @@ int64_t Store::create_sweep(const SweepDef& def, const std::vector<NewTrial>& tr
   Statement& s = stmt(kInsertSweep);
   s.bind(1, def.name)
       .bind(2, def.family)
-      .bind(3, def.space.dump())
-      .bind(4, def.recipe.dump())
+      .bind(3, json_text(def.space))
+      .bind(4, json_text(def.recipe))
       .bind(5, def.seed)
       .bind(6, static_cast<int64_t>(trials.size()))
       .bind(7, parent)

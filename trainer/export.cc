@@ -180,7 +180,8 @@ torch::jit::Module to_torchscript(NetImpl& net) {
 
 void export_torchscript(NetImpl& net, const std::string& path, const nlohmann::json& metadata) {
   torch::jit::Module module = to_torchscript(net);
-  torch::jit::ExtraFilesMap extra{{"nds.json", metadata.dump()}};
+  torch::jit::ExtraFilesMap extra{
+      {"nds.json", metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}};
   try {
     module.save(path, extra);
   } catch (const c10::Error& e) {
