@@ -1,12 +1,12 @@
 #include "cli/cli_util.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <limits>
 #include <stdexcept>
@@ -50,23 +50,54 @@ std::string dir_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+namespace {
+
+// Writes `text` to a new file at `tmp` and flushes it to the disk, so that
+// the rename cannot publish a name whose data a crash would lose.
+void write_synced(const std::string& tmp, const std::string& text) {
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) throw std::runtime_error("cannot write '" + tmp + "': " + std::strerror(errno));
+  int err = 0;  // the first failure's errno
+  for (size_t done = 0; done < text.size() && !err;) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n > 0) done += static_cast<size_t>(n);
+    else if (n == 0) err = EIO;
+    else if (errno != EINTR) err = errno;
+  }
+  if (!err && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && !err) err = errno;
+  if (err) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("writing '" + tmp + "' failed: " + std::strerror(err));
+  }
+}
+
+// Flushes the folder's entry for the renamed file: without it a crash can
+// leave the old name (or none) although the call returned.
+void sync_folder(const std::string& path) {
+  const std::string dir = dir_of(path);
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    throw std::runtime_error("cannot open the folder '" + dir + "' of '" + path +
+                             "': " + std::strerror(errno));
+  const int err = ::fsync(fd) == 0 ? 0 : errno;
+  ::close(fd);
+  if (err)
+    throw std::runtime_error("cannot sync the folder '" + dir + "' of '" + path +
+                             "': " + std::strerror(err));
+}
+
+}  // namespace
+
 void write_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write '" + tmp + "': " + std::strerror(errno));
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("writing '" + tmp + "' failed");
-    }
-  }
+  write_synced(tmp, text);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     std::remove(tmp.c_str());
     throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + why);
   }
+  sync_folder(path);
 }
 
 }  // namespace nds::cli

@@ -111,8 +111,15 @@ void read_data_options(const po::variables_map& vm, const trainer::DataSource& s
 }
 
 void read_train_config(const po::variables_map& vm, trainer::TrainConfig& cfg) {
+  // The parser accepts "inf" and "nan"; no training option means either, and
+  // naming the flag here beats the trainer's message in its own terms.
   const auto real = [&](const char* key, double fallback) {
-    return vm.count(key) ? vm[key].as<double>() : fallback;
+    if (!vm.count(key)) return fallback;
+    const double v = vm[key].as<double>();
+    if (!std::isfinite(v))
+      throw std::invalid_argument(std::string("--") + key + " must be a finite number, got " +
+                                  (std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"));
+    return v;
   };
   if (vm.count("epochs")) cfg.epochs = static_cast<int>(positive_option(vm, "epochs"));
   if (vm.count("batch-size")) cfg.batch_size = static_cast<int>(positive_option(vm, "batch-size"));

@@ -57,6 +57,9 @@ TEST(TrainerCli, BadOptionsAndModels) {
   expect_usage_error("train --model resnet18 --data synthetic --stem tiny", "tiny");
   expect_usage_error("train --model resnet18 --data synthetic --epochs 0", "--epochs");
   expect_usage_error("train --model resnet18 --data synthetic --lr -1", "--lr");
+  expect_usage_error("train --model resnet18 --data synthetic --warmup inf", "--warmup");
+  expect_usage_error("train --model resnet18 --data synthetic --warmup nan", "nan");
+  expect_usage_error("train --model resnet18 --data synthetic --lr inf", "--lr");
   expect_usage_error("train --model resnet18 --data synthetic --device tpu", "tpu");
   expect_usage_error("train --model resnet18 --data synthetic --frobnicate", "frobnicate");
   expect_usage_error("train --model vgg11 --data synthetic --stem cifar", "no stem");

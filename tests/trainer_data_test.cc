@@ -225,6 +225,34 @@ TEST(TrainerData, SyntheticIsDeterministicAndSplitsAreDisjoint) {
   EXPECT_FALSE(torch::equal(nds::trainer::load_dataset(source, opt).train.images, a.train.images));
 }
 
+TEST(TrainerData, SyntheticStreamsOfNeighbouringSeedsAreUnrelated) {
+  // Seeds once came from seed + 1 and seed + 2, so seed 1's training noise
+  // (and labels) were seed 0's test noise. Every split of seeds 0..3, with
+  // equal sizes, must now draw its own labels, and so its own noise.
+  DataOptions opt;
+  opt.synthetic_train = 64;
+  opt.synthetic_test = 64;
+  const auto source = nds::trainer::parse_data_source("synthetic");
+  std::vector<torch::Tensor> labels;
+  for (uint64_t seed = 0; seed < 4; ++seed) {
+    opt.seed = seed;
+    const auto d = nds::trainer::load_dataset(source, opt);
+    labels.push_back(d.train.labels);
+    labels.push_back(d.test.labels);
+  }
+  for (size_t i = 0; i < labels.size(); ++i)
+    for (size_t j = 0; j < i; ++j) EXPECT_FALSE(torch::equal(labels[i], labels[j])) << i << " " << j;
+
+  // The held-out draw moves with the seed too.
+  opt.synthetic_train = 200;
+  opt.val = 40;
+  opt.seed = 0;
+  const auto a = nds::trainer::load_dataset(source, opt);
+  opt.seed = 1;
+  const auto b = nds::trainer::load_dataset(source, opt);
+  EXPECT_FALSE(torch::equal(a.val.labels, b.val.labels));
+}
+
 TEST(TrainerData, PermutationIsUniformAndReproducible) {
   nds::trainer::Rng r1(3), r2(3);
   const auto p = nds::trainer::permutation(1000, r1);

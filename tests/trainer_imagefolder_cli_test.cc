@@ -169,7 +169,7 @@ class BrokenFolder : public ::testing::Test {
   }
   std::string train(const std::string& extra) {
     return kNds + " train --model " + small_model(dir_.path()) + " --data imagefolder:" +
-           dir_.path() + " --resolution 32 --epochs 2 --batch-size 7 --threads 1 " +
+           dir_.path() + " --resolution 32 --epochs 2 --batch-size 13 --threads 1 " +
            "--loader-threads 2 --json -q" + extra;
   }
   ScratchFolder dir_{"imf_broken"};

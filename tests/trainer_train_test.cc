@@ -147,6 +147,22 @@ TEST(TrainerTrain, StepsLimitValidationSplitAndRecord) {
   EXPECT_EQ(j["epochs"].size(), 1u);
 }
 
+TEST(TrainerTrain, StepsLimitAnnealsOverItsSteps) {
+  // 20 steps of a 3-epoch (48-step) run: the cosine ends at step 20, not 48.
+  const Dataset data = small_data();
+  TrainConfig c = small_config();
+  c.max_steps = 20;
+  const TrainResult r = run(data, c);
+  EXPECT_EQ(r.steps, 20);
+  ASSERT_EQ(r.epochs.size(), 2u);
+  const double peak = c.peak_lr();
+  // Step 15 of 20: 0.5 * (1 + cos(0.75 pi)) ~ 0.15 of the peak.
+  EXPECT_NEAR(r.epochs[0].lr, 0.5 * peak * (1 + std::cos(M_PI * 15 / 20)), 1e-9 * peak);
+  // Step 19 of 20: ~ 0.006 of the peak, where the 48-step schedule is at ~ 0.7.
+  EXPECT_LT(r.epochs[1].lr, 0.01 * peak);
+  EXPECT_GT(r.epochs[1].lr, 0);
+}
+
 TEST(TrainerTrain, BadConfigurations) {
   const Dataset data = small_data();
   TrainConfig c = small_config();
@@ -155,6 +171,20 @@ TEST(TrainerTrain, BadConfigurations) {
   c = small_config();
   c.momentum = 1.5;
   EXPECT_THROW(c.validate(), std::invalid_argument);
+  for (double bad : {INFINITY, -INFINITY, NAN}) {
+    c = small_config();
+    c.warmup_epochs = bad;
+    EXPECT_THROW(c.validate(), std::invalid_argument) << bad;
+    c = small_config();
+    c.warmup_factor = bad;
+    EXPECT_THROW(c.validate(), std::invalid_argument) << bad;
+    c = small_config();
+    c.label_smoothing = bad;
+    EXPECT_THROW(c.validate(), std::invalid_argument) << bad;
+    c = small_config();
+    c.momentum = bad;
+    EXPECT_THROW(c.validate(), std::invalid_argument) << bad;
+  }
   c = small_config();
   c.device = "tpu";
   EXPECT_THROW(c.validate(), std::invalid_argument);

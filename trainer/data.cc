@@ -13,6 +13,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "space/seed.h"
 #include "trainer/image_transforms.h"
 #include "trainer/random.h"
 
@@ -24,6 +25,16 @@ constexpr int64_t kCifarRecord = 1 + 3 * kCifarSide * kCifarSide;  // label + pi
 constexpr int kFashionSide = 28;
 constexpr int kSyntheticSide = 32;
 constexpr int kTenClasses = 10;
+
+// The seeds of the data's random streams, each its own derive_seed of the
+// run's seed: one seed's stream never equals another seed's (as seed + 1 did
+// for the synthetic noise), and no two streams of one seed coincide.
+constexpr uint64_t kTemplateSalt = 0x7e3b1a7e7e3b1a7eULL;   // synthetic class templates
+constexpr uint64_t kTrainNoiseSalt = 0x7a1a7a1a7a1a7a1aULL; // synthetic training images
+constexpr uint64_t kTestNoiseSalt = 0x7e577e577e577e57ULL;  // synthetic test images
+constexpr uint64_t kHoldoutSalt = 0x5eed5eed5eed5eedULL;    // validation split (and subset)
+constexpr uint64_t kSubsetSalt = 0x5ab5e75ab5e75ab5ULL;     // training subset of a folder
+constexpr uint64_t kTestSubsetSalt = 0x7e5757ab7e5757abULL; // test subset of a folder
 
 bool file_exists(const std::string& path) {
   struct stat st {};
@@ -187,11 +198,12 @@ Dataset load_image_folder(const DataSource& source, const DataOptions& options) 
   d.name = source.dataset();
   check_counts(options, folder.train.size(), d.name);
   std::vector<int64_t> held;
-  if (options.val > 0) held = balanced_draw(folder.train, options.val, options.seed ^ 0x5eed5eedULL);
+  if (options.val > 0)
+    held = balanced_draw(folder.train, options.val, derive_seed(options.seed, kHoldoutSalt));
   splits->val = take(folder.train, held);
   if (options.subset > 0) {
     splits->train = take(folder.train, balanced_draw(folder.train, options.subset,
-                                                     options.seed ^ 0x5ab5e7ULL, held));
+                                                     derive_seed(options.seed, kSubsetSalt), held));
   } else {
     std::vector<int64_t> rest;
     for (int64_t i = 0; i < folder.train.size(); ++i)
@@ -200,7 +212,7 @@ Dataset load_image_folder(const DataSource& source, const DataOptions& options) 
   }
   splits->test = options.test_subset > 0 && options.test_subset < folder.val.size()
                      ? take(folder.val, balanced_draw(folder.val, options.test_subset,
-                                                      options.seed ^ 0x7e57ULL))
+                                                      derive_seed(options.seed, kTestSubsetSalt)))
                      : folder.val;
   splits->loader_threads = options.loader_threads;
   splits->cache_bytes = options.cache_bytes;
@@ -421,9 +433,11 @@ Dataset load_dataset(const DataSource& source, const DataOptions& options) {
       if (options.synthetic_train < 1 || options.synthetic_test < 1)
         throw std::invalid_argument("synthetic data needs at least one training and one test image");
       d.train = synthetic_split(options.synthetic_train, d.num_classes, d.channels, d.side,
-                                options.seed, options.seed + 1);
+                                derive_seed(options.seed, kTemplateSalt),
+                                derive_seed(options.seed, kTrainNoiseSalt));
       d.test = synthetic_split(options.synthetic_test, d.num_classes, d.channels, d.side,
-                               options.seed, options.seed + 2);
+                               derive_seed(options.seed, kTemplateSalt),
+                               derive_seed(options.seed, kTestNoiseSalt));
       d.flip = false;
       break;
     }
@@ -433,7 +447,7 @@ Dataset load_dataset(const DataSource& source, const DataOptions& options) {
   const int64_t n = d.train.size();
   check_counts(options, n, d.name);
   if (options.val > 0 || options.subset > 0) {
-    Rng rng(options.seed ^ 0x5eed5eedULL);
+    Rng rng(derive_seed(options.seed, kHoldoutSalt));
     const std::vector<int64_t> perm = permutation(n, rng);
     const int64_t n_train = options.subset > 0 ? options.subset : n - options.val;
     const torch::Tensor all = torch::tensor(perm, torch::kInt64);

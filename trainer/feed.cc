@@ -10,6 +10,7 @@
 #include <deque>
 #include <stdexcept>
 
+#include "space/seed.h"
 #include "trainer/image_loader.h"
 #include "trainer/image_transforms.h"
 #include "trainer/train.h"
@@ -37,7 +38,7 @@ class MemoryFeed : public Feed {
       : maker_(split.images.to(o.device), norm, o.channels_last),
         labels_(split.labels.to(o.device)),
         aug_(aug),
-        gen_(at::detail::createCPUGenerator(o.seed ^ kAugmentSalt)),
+        gen_(at::detail::createCPUGenerator(derive_seed(o.seed, kAugmentSalt))),
         device_(o.device) {}
 
   int64_t size() const override { return labels_.size(0); }

@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "space/complexity.h"
+#include "space/seed.h"
 #include "trainer/feed.h"
 #include "trainer/progress.h"
 #include "trainer/random.h"
@@ -21,9 +22,12 @@
 namespace nds::trainer {
 namespace {
 
-// Data order has its own stream of the seed: it does not shift when the
-// model (and so the number of weights drawn) changes.
+// Each random stream of a run is its own derive_seed of the run's seed, so
+// that one seed's stream never equals another seed's (as seed + 1 did) and
+// the data order does not shift when the model, and so the number of weights
+// drawn, changes.
 constexpr uint64_t kOrderSalt = 0x0dde0dde0dde0ddeULL;
+constexpr uint64_t kDropoutSalt = 0xd0d0d0d0d0d0d0d0ULL;
 constexpr double kPi = 3.14159265358979323846;
 
 using Clock = std::chrono::steady_clock;
@@ -157,14 +161,18 @@ void TrainConfig::validate() const {
   require(epochs >= 1, "epochs must be >= 1, got " + std::to_string(epochs));
   require(batch_size >= 1, "batch size must be >= 1, got " + std::to_string(batch_size));
   require(std::isfinite(lr) && lr >= 0, "learning rate must be >= 0 (0 = default), got " + num(lr));
-  require(momentum >= 0 && momentum < 1, "momentum must be in [0, 1), got " + num(momentum));
+  // Negated comparisons would let NaN through and inf breaks the schedule's
+  // arithmetic, so every double must be finite as well as in range.
+  require(std::isfinite(momentum) && momentum >= 0 && momentum < 1,
+          "momentum must be in [0, 1), got " + num(momentum));
   require(!nesterov || momentum > 0, "Nesterov momentum needs a momentum > 0");
   require(std::isfinite(weight_decay) && weight_decay >= 0,
           "weight decay must be >= 0, got " + num(weight_decay));
-  require(warmup_epochs >= 0, "warmup epochs must be >= 0, got " + num(warmup_epochs));
-  require(warmup_factor > 0 && warmup_factor <= 1,
+  require(std::isfinite(warmup_epochs) && warmup_epochs >= 0,
+          "warmup epochs must be finite and >= 0, got " + num(warmup_epochs));
+  require(std::isfinite(warmup_factor) && warmup_factor > 0 && warmup_factor <= 1,
           "warmup factor must be in (0, 1], got " + num(warmup_factor));
-  require(label_smoothing >= 0 && label_smoothing < 1,
+  require(std::isfinite(label_smoothing) && label_smoothing >= 0 && label_smoothing < 1,
           "label smoothing must be in [0, 1), got " + num(label_smoothing));
   require(precise_bn >= 0, "precise BN images must be >= 0, got " + std::to_string(precise_bn));
   require(max_steps >= 0, "steps must be >= 0, got " + std::to_string(max_steps));
@@ -420,7 +428,7 @@ TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Prog
   if (config.batch_size > n)
     throw std::invalid_argument("batch size " + std::to_string(config.batch_size) +
                                 " is more than the " + std::to_string(n) + " training images");
-  torch::manual_seed(config.seed + 1);  // dropout masks
+  torch::manual_seed(derive_seed(config.seed, kDropoutSalt));  // dropout masks
   net->to(device);
   const bool channels_last = config.channels_last(device);
   if (channels_last) to_channels_last(*net);
@@ -430,10 +438,13 @@ TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Prog
   r.batch = config.batch_size;
   r.steps_per_epoch = n / r.batch;  // the last partial batch is dropped, as pycls does
   r.total_steps = r.steps_per_epoch * config.epochs;
+  // A run cut short by --steps still anneals to the end of its cosine, so
+  // that it is a short run and not the start of a long one.
+  if (config.max_steps > 0) r.total_steps = std::min(r.total_steps, config.max_steps);
   r.warmup = std::min<int64_t>(
       r.total_steps, std::llround(config.warmup_epochs * static_cast<double>(r.steps_per_epoch)));
   r.k = std::min<int64_t>(5, data.num_classes);
-  r.order_rng.seed(config.seed ^ kOrderSalt);
+  r.order_rng.seed(derive_seed(config.seed, kOrderSalt));
   r.loss_options.label_smoothing(config.label_smoothing);
   r.result.threads = threads;
   r.result.device = device.str();
