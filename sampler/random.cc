@@ -13,7 +13,9 @@ namespace {
 
 constexpr double kGridLimit = 9007199254740992.0;  // 2^53: grid indices stay exact
 
-bool is_whole(double x) { return std::isfinite(x) && x == std::floor(x); }
+bool is_whole(double x) {
+  return std::isfinite(x) && x == std::floor(x);
+}
 
 bool is_power_of_two(double x) {
   if (!(x > 0) || !std::isfinite(x)) return false;
@@ -36,7 +38,9 @@ bool is_multiple(double x, double q) {
 
 }  // namespace
 
-std::uint64_t mix64(std::uint64_t x) { return nds::mix64(x); }
+std::uint64_t mix64(std::uint64_t x) {
+  return nds::mix64(x);
+}
 
 std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t index) {
   // Two rounds, so that (seed, index) and (seed + 1, index - 1) do not collide.
@@ -45,10 +49,14 @@ std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t index) {
 
 const char* to_string(RandType type) {
   switch (type) {
-    case RandType::kUniform: return "uniform";
-    case RandType::kLogUniform: return "log_uniform";
-    case RandType::kPower2: return "power2";
-    case RandType::kPower2OrLogUniform: return "power2_or_log_uniform";
+    case RandType::kUniform:
+      return "uniform";
+    case RandType::kLogUniform:
+      return "log_uniform";
+    case RandType::kPower2:
+      return "power2";
+    case RandType::kPower2OrLogUniform:
+      return "power2_or_log_uniform";
   }
   return "?";
 }
@@ -111,10 +119,12 @@ double QuantizedRange::value(std::int64_t k, double q, double inverse) const {
   return inverse > 0 ? static_cast<double>(k) / inverse : static_cast<double>(k) * q;
 }
 
-std::int64_t grid_index(double x, double q) { return std::llround(x / q); }
+std::int64_t grid_index(double x, double q) {
+  return std::llround(x / q);
+}
 
 QuantizedRange::QuantizedRange(RandType type, double low, double high, double q)
-    : type_(type), low_(low), high_(high), q_(q) {
+    : type_(type), low_(low), q_(q) {
   double grid_low = low;
   grid_q_ = q;
   if (type == RandType::kPower2 || type == RandType::kPower2OrLogUniform) {
@@ -131,8 +141,8 @@ QuantizedRange::QuantizedRange(RandType type, double low, double high, double q)
     // (kPower2OrLogUniform's first draw); exponents are few, so tabulate.
     const double step = type == RandType::kPower2 ? q : low;
     for (int e = e_lo_; e <= e_hi_; ++e)
-      powers_.push_back(grid_value(static_cast<std::int64_t>(std::floor(std::ldexp(1.0, e) / step)),
-                                   step));
+      powers_.push_back(
+          grid_value(static_cast<std::int64_t>(std::floor(std::ldexp(1.0, e) / step)), step));
   }
   k_lo_ = grid_index(grid_low, grid_q_);
   k_hi_ = grid_index(high, grid_q_);

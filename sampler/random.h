@@ -53,10 +53,11 @@ class Rng {
 
 // How a quantized number is drawn from [low, high] (pycls's rand_types).
 enum class RandType {
-  kUniform,            // every multiple of q in [low, high] equally likely
-  kLogUniform,         // density 1/x on (low - min(q, low/2), high], rounded up to q
-  kPower2,             // a power of two in [low, high], exponents equally likely
-  kPower2OrLogUniform, // power2 on [low, high]; results >= q redrawn log-uniform on [max(low,q), high]
+  kUniform,             // every multiple of q in [low, high] equally likely
+  kLogUniform,          // density 1/x on (low - min(q, low/2), high], rounded up to q
+  kPower2,              // a power of two in [low, high], exponents equally likely
+  kPower2OrLogUniform,  // power2 on [low, high]; results >= q redrawn log-uniform on [max(low,q),
+                        // high]
 };
 
 const char* to_string(RandType type);
@@ -83,7 +84,7 @@ class QuantizedRange {
 
  private:
   RandType type_ = RandType::kUniform;
-  double low_ = 0, high_ = 0, q_ = 1;
+  double low_ = 0, q_ = 1;
   int e_lo_ = 0, e_hi_ = 0;  // kPower2*: exponents of low and high
   // The grid the value lands on: [low, high] step q, or for
   // kPower2OrLogUniform the log-uniform redraw's [max(low, q), high] step min(high, q).

@@ -19,6 +19,9 @@ PACKAGES=(
   python3-torchvision python3-pil python3-skimage
   python3 python3-numpy python3-scipy
   openmpi-bin libopenmpi-dev
+  # scripts/fuzz.sh: clang and its libFuzzer runtime (libclang_rt.fuzzer, only
+  # recommended by clang, so named here).
+  clang libclang-rt-dev
   chromium
 )
 

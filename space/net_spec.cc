@@ -273,7 +273,10 @@ Block block_from_json(const Json& j, size_t index) {
   b.kind = kind_from_string(json_string(*kind, JsonName{where, "kind"}));
   where += std::string(" (") + to_string(b.kind) + ")";
   const unsigned f = fields_of(b.kind);
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const std::string& key = item.key();
+    const Json& value = item.value();
     if (key == "kind") continue;
     const BlockKey* k = std::find_if(std::begin(kBlockKeys), std::end(kBlockKeys),
                                      [&](const BlockKey& bk) { return key == bk.key; });

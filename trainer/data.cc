@@ -1,27 +1,21 @@
 #include "trainer/data.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <zlib.h>
 
+#include <sys/stat.h>
 #include <algorithm>
-#include <cerrno>
-#include <climits>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <memory>
 #include <sstream>
-#include <sys/stat.h>
 
 #include "space/seed.h"
+#include "trainer/data_files.h"
 #include "trainer/image_transforms.h"
 #include "trainer/random.h"
 
 namespace nds::trainer {
 namespace {
 
-constexpr int kCifarSide = 32;
-constexpr int64_t kCifarRecord = 1 + 3 * kCifarSide * kCifarSide;  // label + pixels
 constexpr int kFashionSide = 28;
 constexpr int kSyntheticSide = 32;
 constexpr int kTenClasses = 10;
@@ -29,12 +23,12 @@ constexpr int kTenClasses = 10;
 // The seeds of the data's random streams, each its own derive_seed of the
 // run's seed: one seed's stream never equals another seed's (as seed + 1 did
 // for the synthetic noise), and no two streams of one seed coincide.
-constexpr uint64_t kTemplateSalt = 0x7e3b1a7e7e3b1a7eULL;   // synthetic class templates
-constexpr uint64_t kTrainNoiseSalt = 0x7a1a7a1a7a1a7a1aULL; // synthetic training images
-constexpr uint64_t kTestNoiseSalt = 0x7e577e577e577e57ULL;  // synthetic test images
-constexpr uint64_t kHoldoutSalt = 0x5eed5eed5eed5eedULL;    // validation split (and subset)
-constexpr uint64_t kSubsetSalt = 0x5ab5e75ab5e75ab5ULL;     // training subset of a folder
-constexpr uint64_t kTestSubsetSalt = 0x7e5757ab7e5757abULL; // test subset of a folder
+constexpr uint64_t kTemplateSalt = 0x7e3b1a7e7e3b1a7eULL;    // synthetic class templates
+constexpr uint64_t kTrainNoiseSalt = 0x7a1a7a1a7a1a7a1aULL;  // synthetic training images
+constexpr uint64_t kTestNoiseSalt = 0x7e577e577e577e57ULL;   // synthetic test images
+constexpr uint64_t kHoldoutSalt = 0x5eed5eed5eed5eedULL;     // validation split (and subset)
+constexpr uint64_t kSubsetSalt = 0x5ab5e75ab5e75ab5ULL;      // training subset of a folder
+constexpr uint64_t kTestSubsetSalt = 0x7e5757ab7e5757abULL;  // test subset of a folder
 
 bool file_exists(const std::string& path) {
   struct stat st {};
@@ -44,35 +38,6 @@ bool file_exists(const std::string& path) {
 bool dir_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-std::string hex32(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", v);
-  return buf;
-}
-
-struct GzCloser {
-  void operator()(gzFile_s* f) const { gzclose(f); }
-};
-
-// Reads exactly n bytes unless the stream ends; returns how many it read.
-int64_t gz_read(gzFile f, void* out, int64_t n, const std::string& path) {
-  auto* p = static_cast<unsigned char*>(out);
-  int64_t done = 0;
-  while (done < n) {
-    const auto chunk = static_cast<unsigned>(std::min<int64_t>(n - done, INT_MAX / 2));
-    const int got = gzread(f, p + done, chunk);
-    if (got < 0) {
-      int code = 0;
-      const char* msg = gzerror(f, &code);
-      throw DataError("cannot read '" + path + "': " + (msg ? msg : "zlib error") +
-                      " (truncated or corrupt file)");
-    }
-    if (got == 0) break;
-    done += got;
-  }
-  return done;
 }
 
 // The two file names of a Fashion-MNIST array: gzipped as Debian ships it, or plain.
@@ -239,10 +204,14 @@ void Dataset::to_device(torch::Device device) {
 
 std::string DataSource::name() const {
   switch (kind) {
-    case Kind::kFashionMnist: return "fashion-mnist";
-    case Kind::kCifar10: return "cifar10";
-    case Kind::kSynthetic: return "synthetic";
-    case Kind::kImageFolder: return "imagefolder";
+    case Kind::kFashionMnist:
+      return "fashion-mnist";
+    case Kind::kCifar10:
+      return "cifar10";
+    case Kind::kSynthetic:
+      return "synthetic";
+    case Kind::kImageFolder:
+      return "imagefolder";
   }
   return "?";
 }
@@ -265,29 +234,34 @@ DataSource parse_data_source(const std::string& text) {
     s.dir = dir.empty() ? kFashionMnistDir : dir;
   } else if (kind == "cifar10") {
     if (dir.empty())
-      throw std::invalid_argument("--data cifar10 needs its folder: cifar10:DIR, with "
-                                  "data_batch_1.bin .. data_batch_5.bin and test_batch.bin");
+      throw std::invalid_argument(
+          "--data cifar10 needs its folder: cifar10:DIR, with "
+          "data_batch_1.bin .. data_batch_5.bin and test_batch.bin");
     s.kind = DataSource::Kind::kCifar10;
     s.dir = dir;
   } else if (kind == "imagefolder") {
     if (dir.empty())
-      throw std::invalid_argument("--data imagefolder needs its folder: imagefolder:DIR, with "
-                                  "DIR/train/<class>/... and DIR/val/<class>/...");
+      throw std::invalid_argument(
+          "--data imagefolder needs its folder: imagefolder:DIR, with "
+          "DIR/train/<class>/... and DIR/val/<class>/...");
     s.kind = DataSource::Kind::kImageFolder;
     s.dir = dir;
   } else if (kind == "synthetic" && colon == std::string::npos) {
     s.kind = DataSource::Kind::kSynthetic;
   } else {
-    throw std::invalid_argument("unknown data '" + text +
-                                "' (fashion-mnist, fashion-mnist:DIR, cifar10:DIR, imagefolder:DIR, synthetic)");
+    throw std::invalid_argument(
+        "unknown data '" + text +
+        "' (fashion-mnist, fashion-mnist:DIR, cifar10:DIR, imagefolder:DIR, synthetic)");
   }
   return s;
 }
 
 DataShape data_shape(const DataSource& source, const DataOptions& options) {
   switch (source.kind) {
-    case DataSource::Kind::kFashionMnist: return {1, kFashionSide, kTenClasses};
-    case DataSource::Kind::kCifar10: return {3, kCifarSide, kTenClasses};
+    case DataSource::Kind::kFashionMnist:
+      return {1, kFashionSide, kTenClasses};
+    case DataSource::Kind::kCifar10:
+      return {3, kCifarSide, kTenClasses};
     case DataSource::Kind::kSynthetic:
       return {3, kSyntheticSide, options.classes > 0 ? options.classes : kTenClasses};
     case DataSource::Kind::kImageFolder: {
@@ -307,67 +281,28 @@ DataShape data_shape(const DataSource& source, const DataOptions& options) {
   return {};
 }
 
+// The byte readers are LibTorch-free (trainer/data_files.h); these read
+// straight into a tensor's storage.
 torch::Tensor read_idx(const std::string& path, int dims) {
-  errno = 0;
-  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
-  if (!f)
-    throw DataError("cannot open '" + path + "': " +
-                    (errno ? std::strerror(errno) : "out of memory"));
-  unsigned char magic[4];
-  if (gz_read(f.get(), magic, 4, path) != 4)
-    throw DataError("'" + path + "' is truncated: it ends inside the IDX header");
-  const uint32_t got = (uint32_t{magic[0]} << 24) | (uint32_t{magic[1]} << 16) |
-                       (uint32_t{magic[2]} << 8) | magic[3];
-  const uint32_t want = 0x800u | static_cast<uint32_t>(dims);
-  if (got != want)
-    throw DataError("'" + path + "' has the wrong magic number " + hex32(got) + " (expected " +
-                    hex32(want) + ": an IDX file of unsigned bytes with " + std::to_string(dims) +
-                    " dimensions)");
-  std::vector<int64_t> sizes;
-  int64_t total = 1;
-  for (int d = 0; d < dims; ++d) {
-    unsigned char b[4];
-    if (gz_read(f.get(), b, 4, path) != 4)
-      throw DataError("'" + path + "' is truncated: it ends inside the IDX header");
-    const int64_t n = (int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | b[3];
-    if (n < 1 || total > (int64_t{1} << 34) / n)
-      throw DataError("'" + path + "' declares an implausible size " + std::to_string(n) +
-                      " in dimension " + std::to_string(d));
-    sizes.push_back(n);
-    total *= n;
-  }
-  torch::Tensor out = torch::empty(sizes, torch::kUInt8);
-  const int64_t read = gz_read(f.get(), out.data_ptr<uint8_t>(), total, path);
-  if (read != total)
-    throw DataError("'" + path + "' is truncated: its header promises " + std::to_string(total) +
-                    " bytes of data but it holds " + std::to_string(read));
-  unsigned char extra = 0;
-  if (gz_read(f.get(), &extra, 1, path) != 0)
-    throw DataError("'" + path + "' is longer than its IDX header says");
+  torch::Tensor out;
+  read_idx_file(path, dims, [&](const std::vector<int64_t>& sizes) {
+    out = torch::empty(sizes, torch::kUInt8);
+    return out.data_ptr<uint8_t>();
+  });
   return out;
 }
 
 Split read_cifar10(const std::vector<std::string>& files) {
   std::vector<torch::Tensor> images, labels;
   for (const std::string& path : files) {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) throw DataError("cannot open '" + path + "': " + std::strerror(errno));
-    const auto bytes = static_cast<int64_t>(in.tellg());
-    if (bytes <= 0 || bytes % kCifarRecord != 0)
-      throw DataError("'" + path + "' is not a CIFAR-10 batch: " + std::to_string(bytes) +
-                      " bytes is not a whole number of " + std::to_string(kCifarRecord) +
-                      "-byte records (truncated?)");
-    in.seekg(0);
-    torch::Tensor raw = torch::empty({bytes / kCifarRecord, kCifarRecord}, torch::kUInt8);
-    if (!in.read(reinterpret_cast<char*>(raw.data_ptr<uint8_t>()), bytes))
-      throw DataError("cannot read '" + path + "'");
-    torch::Tensor y = raw.select(1, 0).to(torch::kInt64);
-    if (y.max().item<int64_t>() >= kTenClasses)
-      throw DataError("'" + path + "' has a label above 9: not a CIFAR-10 batch");
-    images.push_back(raw.narrow(1, 1, kCifarRecord - 1)
-                         .reshape({-1, 3, kCifarSide, kCifarSide})
-                         .contiguous());
-    labels.push_back(y);
+    torch::Tensor raw;
+    read_cifar10_file(path, [&](const std::vector<int64_t>& sizes) {
+      raw = torch::empty(sizes, torch::kUInt8);
+      return raw.data_ptr<uint8_t>();
+    });
+    images.push_back(
+        raw.narrow(1, 1, kCifarRecord - 1).reshape({-1, 3, kCifarSide, kCifarSide}).contiguous());
+    labels.push_back(raw.select(1, 0).to(torch::kInt64));
   }
   return {torch::cat(images), torch::cat(labels)};
 }
@@ -378,11 +313,10 @@ Split synthetic_split(int64_t n, int classes, int channels, int side, uint64_t s
   // Smooth class templates (shared by every split of one seed) ...
   at::Generator tg = at::detail::createCPUGenerator(seed);
   const torch::Tensor coarse = torch::randn({classes, channels, 4, 4}, tg);
-  const torch::Tensor templates =
-      F::interpolate(coarse, F::InterpolateFuncOptions()
-                                 .size(std::vector<int64_t>{side, side})
-                                 .mode(torch::kBilinear)
-                                 .align_corners(false));
+  const torch::Tensor templates = F::interpolate(coarse, F::InterpolateFuncOptions()
+                                                             .size(std::vector<int64_t>{side, side})
+                                                             .mode(torch::kBilinear)
+                                                             .align_corners(false));
   // ... plus per-image noise.
   at::Generator g = at::detail::createCPUGenerator(sample_seed);
   Split s;
@@ -428,10 +362,12 @@ Dataset load_dataset(const DataSource& source, const DataOptions& options) {
       d.flip = true;
       break;
     }
-    case DataSource::Kind::kImageFolder: break;  // streamed: load_image_folder
+    case DataSource::Kind::kImageFolder:
+      break;  // streamed: load_image_folder
     case DataSource::Kind::kSynthetic: {
       if (options.synthetic_train < 1 || options.synthetic_test < 1)
-        throw std::invalid_argument("synthetic data needs at least one training and one test image");
+        throw std::invalid_argument(
+            "synthetic data needs at least one training and one test image");
       d.train = synthetic_split(options.synthetic_train, d.num_classes, d.channels, d.side,
                                 derive_seed(options.seed, kTemplateSalt),
                                 derive_seed(options.seed, kTrainNoiseSalt));

@@ -19,7 +19,6 @@
 
 namespace nds::trainer {
 
-
 // Images as uint8 N x C x H x W, labels as int64 N.
 struct Split {
   torch::Tensor images;
@@ -31,23 +30,23 @@ struct Split {
 // empty) and how the loader reads them.
 struct FolderSplits {
   std::string root;
-  int64_t ids = 0;     // files indexed in train/ and val/ (the cache's key space)
+  int64_t ids = 0;  // files indexed in train/ and val/ (the cache's key space)
   ImageList train;
-  ImageList val;       // held out of train/
-  ImageList test;      // val/, as in pycls
-  int loader_threads = 0;        // 0 = the cores available
-  int64_t cache_bytes = 0;       // decode-once cache; 0 = none
+  ImageList val;            // held out of train/
+  ImageList test;           // val/, as in pycls
+  int loader_threads = 0;   // 0 = the cores available
+  int64_t cache_bytes = 0;  // decode-once cache; 0 = none
   bool skip_bad_images = false;
 };
 
 struct Dataset {
   std::string name;  // "fashion-mnist", "cifar10", "synthetic", "imagefolder:<folder name>"
   Split train;
-  Split val;         // held out of the training images; empty unless asked for
+  Split val;  // held out of the training images; empty unless asked for
   Split test;
   std::shared_ptr<const FolderSplits> folder;  // image folders only
   int channels = 0;
-  int side = 0;          // images are side x side
+  int side = 0;  // images are side x side
   int num_classes = 0;
   std::vector<double> mean;  // per channel, of the training images scaled to [0, 1]
   std::vector<double> std;
@@ -83,17 +82,17 @@ constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 DataSource parse_data_source(const std::string& text);
 
 struct DataOptions {
-  int resolution = 0;      // image side; 0 = the data's own (28, 32; synthetic 32; folders 224).
-                           // Other sides resize every image once, bilinearly.
-  int classes = 0;         // synthetic: number of classes (0 = 10); image folders: the
-                           // first K classes (0 = all); other real data: must match
+  int resolution = 0;  // image side; 0 = the data's own (28, 32; synthetic 32; folders 224).
+                       // Other sides resize every image once, bilinearly.
+  int classes = 0;     // synthetic: number of classes (0 = 10); image folders: the
+                       // first K classes (0 = all); other real data: must match
   int64_t synthetic_train = 10000;
   int64_t synthetic_test = 2000;
-  int64_t subset = 0;      // train on N images drawn (seeded) from the training set; 0 = all
-  int64_t val = 0;         // hold out N training images as a validation split
-  int64_t test_subset = 0; // evaluate on the first N test images; 0 = all
-  int crop_padding = -1;   // random-crop padding; -1 = what suits the data
-  uint64_t seed = 0;       // drives subset, validation split and synthetic images
+  int64_t subset = 0;       // train on N images drawn (seeded) from the training set; 0 = all
+  int64_t val = 0;          // hold out N training images as a validation split
+  int64_t test_subset = 0;  // evaluate on the first N test images; 0 = all
+  int crop_padding = -1;    // random-crop padding; -1 = what suits the data
+  uint64_t seed = 0;        // drives subset, validation split and synthetic images
   // Image folders only.
   int loader_threads = 0;        // decoding threads; 0 = the cores available
   int64_t cache_bytes = 0;       // decode-once cache (part of the recipe); 0 = none
@@ -113,7 +112,8 @@ DataShape data_shape(const DataSource& source, const DataOptions& options);
 // (a subset larger than the data, --classes that the data does not have).
 Dataset load_dataset(const DataSource& source, const DataOptions& options);
 
-// The readers, exposed for tests. read_idx returns the array of an IDX file
+// The readers, exposed for tests, as tensors (the byte-level checks are
+// trainer/data_files.h's). read_idx returns the array of an IDX file
 // (gzipped or not) of unsigned bytes with `dims` dimensions, checking the
 // magic number, the header and the exact data length.
 torch::Tensor read_idx(const std::string& path, int dims);

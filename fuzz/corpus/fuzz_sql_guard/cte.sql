@@ -1,0 +1,1 @@
+WITH RECURSIVE n(i) AS (VALUES(1) UNION ALL SELECT i + 1 FROM n WHERE i < 100) SELECT i, printf('%08x', i * 2654435761), hex(randomblob(4)) FROM n

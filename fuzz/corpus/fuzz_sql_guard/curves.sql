@@ -1,0 +1,1 @@
+SELECT t.sample_index, e.epoch, e.test_top1_err FROM epochs e JOIN trials t ON t.id = e.trial_id WHERE t.id IN (SELECT trial_id FROM results WHERE sweep = 's' AND state = 'COMPLETE' ORDER BY top1_err LIMIT 5) ORDER BY t.sample_index, e.epoch

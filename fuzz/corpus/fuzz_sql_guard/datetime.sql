@@ -1,0 +1,1 @@
+SELECT datetime(created_at, 'unixepoch'), strftime('%Y', finished_at, 'unixepoch'), round(julianday('now')) FROM sweeps

@@ -1,0 +1,1 @@
+SELECT top1_err, cume_dist() OVER (ORDER BY top1_err) AS fraction FROM results WHERE sweep = 's' AND state = 'COMPLETE'

@@ -1,0 +1,1 @@
+/* comment */ SELECT kind, detail FROM events ORDER BY id DESC LIMIT 10 -- tail

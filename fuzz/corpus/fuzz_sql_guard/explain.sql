@@ -1,0 +1,1 @@
+EXPLAIN QUERY PLAN SELECT * FROM trials WHERE sweep_id = 1 AND latest = 1

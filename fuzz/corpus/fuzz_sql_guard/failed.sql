@@ -1,0 +1,1 @@
+SELECT t.sample_index, t.attempt, t.host, t.error FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE s.name = 's' AND t.state = 'FAILED' ORDER BY 1, 2

@@ -1,0 +1,1 @@
+ATTACH DATABASE '/tmp/nds_fuzz_evil.db' AS evil

@@ -1,0 +1,1 @@
+VACUUM INTO '/tmp/nds_fuzz_copy.db'

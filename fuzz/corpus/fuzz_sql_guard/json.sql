@@ -1,0 +1,1 @@
+SELECT m.hash, json_extract(m.params_json, '$.depth'), j.key, j.value FROM models m, json_each(m.params_json) j WHERE j.type = 'integer'

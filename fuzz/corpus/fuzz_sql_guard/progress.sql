@@ -1,0 +1,1 @@
+SELECT s.name, t.state, count(*) FROM sweeps s JOIN current_trials t ON t.sweep_id = s.id GROUP BY s.name, t.state;

@@ -1,0 +1,1 @@
+SELECT depth, avg(top1_err) FROM results WHERE sweep = 's' AND state = 'COMPLETE' GROUP BY depth

@@ -1,0 +1,1 @@
+VALUES (1, 'a', x'00ff', 2.5, NULL) UNION ALL SELECT count(*), group_concat(name), zeroblob(2), sum(seed), max(id) FROM sweeps
