@@ -185,13 +185,36 @@ void Db::fail(const std::string& what) const {
   fail(what, sqlite3_extended_errcode(db_));
 }
 
-void Db::fail(const std::string& what, int rc) const {
+void Db::fail(const std::string& what, int rc, bool was_in_transaction) const {
   std::string msg = sqlite3_errmsg(db_);
   if (msg == "not an error" || msg.empty()) msg = sqlite3_errstr(rc);
-  if ((rc & 0xFF) == SQLITE_BUSY)
+  const int code = rc & 0xFF;
+  // "disk I/O error" alone does not say that the file grew past a limit.
+  const int os_error = sqlite3_system_errno(db_);
+  if ((code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN) && os_error != 0)
+    msg += std::string(" (") + std::strerror(os_error) + ")";
+  // SQLite may end the whole transaction after an error; saying so is what
+  // keeps a later "cannot commit - no transaction is active" from hiding
+  // the real cause.
+  const bool rolled_back = was_in_transaction && !in_transaction();
+  const std::string after =
+      rolled_back ? " (SQLite rolled back the open transaction: its writes are lost; what was "
+                    "committed before is safe)"
+                  : "";
+  if (code == SQLITE_BUSY)
     throw StoreError("database '" + path_ + "' is locked by another process (waited for the " +
-                     "busy timeout): " + what + ": " + msg);
-  throw StoreError("database '" + path_ + "': " + what + ": " + msg);
+                         "busy timeout): " + what + ": " + msg + after,
+                     code, rolled_back);
+  throw StoreError("database '" + path_ + "': " + what + ": " + msg + after, code, rolled_back);
+}
+
+bool Db::in_transaction() const {
+  return sqlite3_get_autocommit(db_) == 0;
+}
+
+bool StoreError::cannot_write() const {
+  return code_ == SQLITE_FULL || code_ == SQLITE_IOERR || code_ == SQLITE_CANTOPEN ||
+         code_ == SQLITE_NOMEM;
 }
 
 // ---- Statement ----
@@ -252,12 +275,13 @@ Statement& Statement::bind_text_or_null(int index, const std::string& value) {
 }
 
 bool Statement::step() {
+  const bool in_transaction = db_->in_transaction();
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   const std::string sql = sqlite3_sql(stmt_) ? sqlite3_sql(stmt_) : "";
   sqlite3_reset(stmt_);
-  db_->fail("\"" + sql.substr(0, 60) + "\"", rc);
+  db_->fail("\"" + sql.substr(0, 60) + "\"", rc, in_transaction);
 }
 
 void Statement::run() {

@@ -16,9 +16,23 @@ struct sqlite3_stmt;
 namespace nds::store {
 
 // SQLite or file-system failure while using a database (exit 1 in the CLI).
+// `code` is SQLite's primary result code (SQLITE_FULL, SQLITE_IOERR, ...; 0
+// when the error is nds's own); `rolled_back` says that SQLite rolled the
+// whole open transaction back (it does so after SQLITE_FULL, IOERR, NOMEM
+// and a few others), so its writes are gone and only committed ones remain.
 class StoreError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit StoreError(const std::string& what, int code = 0, bool rolled_back = false)
+      : std::runtime_error(what), code_(code), rolled_back_(rolled_back) {}
+  int code() const { return code_; }
+  bool rolled_back() const { return rolled_back_; }
+  // The file system or the database is out of room or failing (SQLITE_FULL,
+  // SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_NOMEM): the writer cannot go on.
+  bool cannot_write() const;
+
+ private:
+  int code_ = 0;
+  bool rolled_back_ = false;
 };
 
 // The database file the user named cannot be used as asked: missing (for a
@@ -90,8 +104,12 @@ class Db {
   // Throws StoreError: "database 'PATH': <what>: <sqlite message>".
   [[noreturn]] void fail(const std::string& what) const;
   // The same with an explicit SQLite result code (for codes not reflected in
-  // the connection's error state).
-  [[noreturn]] void fail(const std::string& what, int rc) const;
+  // the connection's error state). `was_in_transaction`: a transaction was
+  // open before the failing call; the error then says whether SQLite rolled
+  // it back.
+  [[noreturn]] void fail(const std::string& what, int rc, bool was_in_transaction = false) const;
+  // Whether a transaction is open (sqlite3_get_autocommit() is off).
+  bool in_transaction() const;
 
  private:
   sqlite3* db_ = nullptr;

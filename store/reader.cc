@@ -20,7 +20,7 @@ constexpr const char* kTrialSelect =
     "t.best_top1_err, t.best_top5_err, t.train_loss, t.epochs_done, t.train_seconds, "
     "t.images_per_sec, t.error, m.id, m.hash, m.family, m.params, m.flops, m.acts, m.depth, "
     "m.w_0, m.w_a, m.w_m, m.group_width, m.bottleneck_ratio, m.params_json, t.reference, "
-    "t.data_seconds, t.skipped_images, t.decoded_images "
+    "t.data_seconds, t.skipped_images, t.decoded_images, t.lost "
     "FROM trials t JOIN models m ON m.id = t.model_id ";
 
 TrialRecord read_trial(const Statement& s) {
@@ -64,6 +64,7 @@ TrialRecord read_trial(const Statement& s) {
   r.data_seconds = s.real(36);
   r.skipped_images = s.int64(37);
   r.decoded_images = s.int64(38);
+  r.lost = s.int64(39) != 0;
   return r;
 }
 

@@ -61,6 +61,7 @@ struct TrialRecord {
   double data_seconds = 0;  // NaN without a result, or for one stored before schema version 3
   int64_t skipped_images = 0;
   int64_t decoded_images = 0;
+  bool lost = false;  // ended because its worker was lost (no heartbeat)
   std::string error;
   std::string reference;  // the fixed point a reference trial trains; empty for a sample
   // The model.

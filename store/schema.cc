@@ -17,7 +17,7 @@ CREATE VIEW results AS
 SELECT s.name AS sweep, t.sample_index, t.attempt, t.state, t.seed, t.reference,
        t.top1_err, t.top5_err, t.best_top1_err, t.best_top5_err, t.train_loss,
        t.epochs_done, t.train_seconds, t.images_per_sec, t.data_seconds, t.skipped_images,
-       t.decoded_images,
+       t.decoded_images, t.lost,
        m.hash, m.family, m.params, m.flops, m.acts, m.depth, m.w_0, m.w_a, m.w_m,
        m.group_width, m.bottleneck_ratio, m.params_json,
        t.id AS trial_id, t.sweep_id, t.model_id
@@ -25,7 +25,7 @@ FROM trials t JOIN sweeps s ON s.id = t.sweep_id JOIN models m ON m.id = t.model
 WHERE t.latest = 1;
 )sql";
 
-// The current schema (version 3), then kResultsView. Times are Unix seconds
+// The current schema (version 4), then kResultsView. Times are Unix seconds
 // (REAL); errors are percentages, as pycls logs them; JSON columns hold
 // compact JSON text with sorted keys.
 constexpr const char* kSchema = R"sql(
@@ -112,6 +112,9 @@ CREATE TABLE trials (
   data_seconds   REAL,
   skipped_images INTEGER NOT NULL DEFAULT 0,
   decoded_images INTEGER NOT NULL DEFAULT 0,
+  -- Version 4: 1 when the attempt ended because its worker was lost (no
+  -- heartbeat), no fault of the trial: it does not count against retries.
+  lost           INTEGER NOT NULL DEFAULT 0 CHECK (lost = 0 OR lost = 1),
   UNIQUE (sweep_id, sample_index, attempt)
 );
 -- One current attempt per sample.
@@ -170,8 +173,11 @@ ALTER TABLE trials ADD COLUMN data_seconds REAL;
 ALTER TABLE trials ADD COLUMN skipped_images INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE trials ADD COLUMN decoded_images INTEGER NOT NULL DEFAULT 0;
 )sql";
+constexpr const char* kToV4 = R"sql(
+ALTER TABLE trials ADD COLUMN lost INTEGER NOT NULL DEFAULT 0 CHECK (lost = 0 OR lost = 1);
+)sql";
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> list = {{2, kToV2}, {3, kToV3}};
+  static const std::vector<Migration> list = {{2, kToV2}, {3, kToV3}, {4, kToV4}};
   return list;
 }
 

@@ -22,7 +22,8 @@ namespace nds::store {
 
 // 1: the first schema. 2: trials.reference (fixed points trained in a sweep).
 // 3: trials.data_seconds and trials.skipped_images (image-folder training).
-constexpr int kSchemaVersion = 3;
+// 4: trials.lost (attempts whose worker was lost).
+constexpr int kSchemaVersion = 4;
 // "nds1" in the SQLite header, so `file` and other tools can tell the format.
 constexpr int kApplicationId = 0x6E647331;
 

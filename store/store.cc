@@ -8,10 +8,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <stdexcept>
+#include <thread>
 
 #include "store/schema.h"
 
@@ -101,6 +104,20 @@ void bind_data_result(Statement& s, int first, const TrialResult& r) {
   s.bind(first, r.data_seconds).bind(first + 1, r.skipped_images).bind(first + 2, r.decoded_images);
 }
 
+// Waiting for a reader's lock is timed on a steady clock: StoreOptions::clock
+// is the time recorded in the database (and a test's fake one).
+double monotonic_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// A commit tried between the farm's messages waits this long for a reader's
+// lock before it is put off (and retried with backoff up to kMaxRetrySeconds).
+constexpr int kQuickCommitWaitMs = 100;
+constexpr double kMaxRetrySeconds = 5;
+// Writes kept in memory while commits are put off, in batches: past that the
+// writer waits for the lock (memory stays bounded).
+constexpr int64_t kMaxDeferredBatches = 100;
+
 constexpr const char* kBegin = "BEGIN IMMEDIATE";
 constexpr const char* kCommit = "COMMIT";
 constexpr const char* kSavepoint = "SAVEPOINT nds_op";
@@ -148,11 +165,14 @@ constexpr const char* kTrialState = "SELECT state, sweep_id FROM trials WHERE id
 constexpr const char* kStale =
     "SELECT id, attempt, host, rank, heartbeat_at FROM trials WHERE sweep_id = ?1 AND latest = 1 "
     "AND state = 'RUNNING' AND (heartbeat_at IS NULL OR heartbeat_at < ?2) ORDER BY sample_index";
+// Attempts whose worker was lost are no fault of the trial: they do not count.
 constexpr const char* kRetryable =
-    "SELECT id, attempt FROM trials WHERE sweep_id = ?1 AND latest = 1 AND state = 'FAILED' "
-    "AND attempt + 1 < ?2 ORDER BY sample_index";
-constexpr const char* kMarkStale =
-    "UPDATE trials SET state = 'FAILED', finished_at = ?2, error = ?3 WHERE id = ?1";
+    "SELECT id FROM trials t WHERE sweep_id = ?1 AND latest = 1 AND state = 'FAILED' "
+    "AND attempt + 1 - (SELECT count(*) FROM trials p WHERE p.sweep_id = t.sweep_id "
+    "AND p.sample_index = t.sample_index AND p.lost = 1) < ?2 ORDER BY sample_index";
+constexpr const char* kMarkLost =
+    "UPDATE trials SET state = 'FAILED', finished_at = ?2, error = ?3, lost = 1 "
+    "WHERE id = ?1 AND state = 'RUNNING'";
 constexpr const char* kRetire = "UPDATE trials SET latest = 0 WHERE id = ?1";
 constexpr const char* kNextAttempt =
     "INSERT INTO trials(sweep_id, sample_index, attempt, model_id, seed, reference) "
@@ -268,6 +288,7 @@ Store::Store(const std::string& path, StoreOptions options)
 Store::~Store() {
   try {
     if (db_) {
+      options_.lock_wait_seconds = std::min(options_.lock_wait_seconds, 10.0);
       insert_event_batched("writer_closed", std::nullopt, std::nullopt, nullptr);
       flush();
       if (journal_ == JournalMode::kWal) {
@@ -402,6 +423,11 @@ Statement& Store::stmt(const char* sql) {
 }
 
 void Store::begin_write() {
+  if (in_batch_ && !db_->in_transaction()) {
+    // SQLite rolled the batch back after an error that was reported then
+    // (Statement::step says so); start a new one.
+    drop_batch();
+  }
   if (in_batch_) return;
   stmt(kBegin).run();
   in_batch_ = true;
@@ -411,30 +437,79 @@ void Store::begin_write() {
 
 void Store::end_write() {
   ++pending_;
-  if (op_depth_ == 0 &&
-      (pending_ >= options_.batch_ops || now() - batch_started_ >= options_.batch_seconds))
-    commit();
+  if (op_depth_ != 0) return;
+  if (pending_ >= kMaxDeferredBatches * options_.batch_ops) {
+    commit();  // a reader has kept us waiting long: memory stays bounded
+    return;
+  }
+  if (pending_ >= options_.batch_ops || now() - batch_started_ >= options_.batch_seconds)
+    commit_soon();
+}
+
+void Store::drop_batch() {
+  if (db_->in_transaction()) sqlite3_exec(db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  in_batch_ = false;
+  pending_ = 0;
+  retry_at_ = 0;
+  busy_since_ = -1;
+  forget_cached_state();
+}
+
+bool Store::try_commit(int wait_ms) {
+  if (!in_batch_) return true;
+  if (!db_->in_transaction()) {
+    drop_batch();
+    throw StoreError("database '" + path_ +
+                         "': SQLite rolled back the open batch after an "
+                         "earlier error; what was committed before is safe",
+                     0, true);
+  }
+  db_->set_busy_timeout(wait_ms);
+  try {
+    stmt(kCommit).run();
+  } catch (const StoreError& e) {
+    db_->set_busy_timeout(options_.busy_timeout_ms);
+    // In rollback-journal mode a reader holding its lock makes COMMIT busy
+    // while the transaction stays open: keep the batch and try again later.
+    if (e.code() == SQLITE_BUSY && db_->in_transaction()) {
+      const double t = monotonic_seconds();
+      if (busy_since_ < 0) busy_since_ = t;
+      retry_at_ = t + std::min(kMaxRetrySeconds, 0.05 * std::pow(2.0, ++busy_retries_));
+      return false;
+    }
+    drop_batch();  // the batch is lost (the error says why); the connection stays usable
+    throw;
+  }
+  db_->set_busy_timeout(options_.busy_timeout_ms);
+  in_batch_ = false;
+  pending_ = 0;
+  busy_since_ = -1;
+  busy_retries_ = 0;
+  retry_at_ = 0;
+  ++batches_committed_;
+  return true;
+}
+
+bool Store::commit_soon() {
+  if (!in_batch_ || monotonic_seconds() < retry_at_) return false;
+  return try_commit(kQuickCommitWaitMs);
 }
 
 void Store::commit() {
-  if (!in_batch_) return;
-  try {
-    stmt(kCommit).run();
-  } catch (...) {
-    // In rollback-journal mode a reader that holds its lock past the busy
-    // timeout makes COMMIT fail with SQLITE_BUSY while the transaction stays
-    // open: keep the batch, so the next flush() can commit it.
-    const int code = sqlite3_extended_errcode(db_->handle()) & 0xFF;
-    if (code == SQLITE_BUSY && !sqlite3_get_autocommit(db_->handle())) throw;
-    // Otherwise the batch is lost; leave the connection usable for the next one.
-    sqlite3_exec(db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-    in_batch_ = false;
-    forget_cached_state();
-    throw;
+  while (!try_commit(options_.busy_timeout_ms)) {
+    const double waited = monotonic_seconds() - busy_since_;
+    if (waited >= options_.lock_wait_seconds) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.0f", waited);
+      throw StoreError("database '" + path_ +
+                           "' is locked by another process (a reader that "
+                           "keeps its lock): could not commit for " +
+                           std::string(buf) + " s; " + std::to_string(pending_) +
+                           " writes are not committed",
+                       SQLITE_BUSY);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  in_batch_ = false;
-  pending_ = 0;
-  ++batches_committed_;
 }
 
 void Store::forget_cached_state() {
@@ -448,8 +523,7 @@ void Store::flush() {
 
 bool Store::flush_if_due() {
   if (!in_batch_ || op_depth_ != 0 || now() - batch_started_ < options_.batch_seconds) return false;
-  commit();
-  return true;
+  return commit_soon();
 }
 
 void Store::insert_event(const std::string& kind, std::optional<int64_t> sweep_id,
@@ -867,7 +941,7 @@ int64_t Store::requeue_stale(int64_t sweep_id, double grace_seconds, int64_t max
   s.reset();
   int64_t requeued = 0;
   for (const Stale& x : stale) {
-    stmt(kMarkStale).bind(1, x.id).bind(2, t).bind(3, x.error).run();
+    stmt(kMarkLost).bind(1, x.id).bind(2, t).bind(3, x.error).run();
     if (max_attempts == 0 || x.attempt + 1 < max_attempts) {
       requeue(x.id, sweep_id, "stale: " + x.error);
       ++requeued;
@@ -878,6 +952,22 @@ int64_t Store::requeue_stale(int64_t sweep_id, double grace_seconds, int64_t max
   }
   op.done();
   return requeued;
+}
+
+bool Store::lose(int64_t trial_id, const std::string& error) {
+  Op op(*this);
+  Statement& st = stmt(kTrialState);
+  st.bind(1, trial_id);
+  const bool running = st.step() && st.text(0) == "RUNNING";
+  const int64_t sweep_id = running ? st.int64(1) : 0;
+  st.reset();
+  if (running) {
+    stmt(kMarkLost).bind(1, trial_id).bind(2, now()).bind(3, error).run();
+    insert_event("trial_lost", sweep_id, trial_id, {{"error", error}});
+    requeue(trial_id, sweep_id, "lost: " + error);
+  }
+  op.done();
+  return running;
 }
 
 int64_t Store::requeue_failed(int64_t sweep_id, int64_t max_attempts) {

@@ -25,8 +25,10 @@
 //   claim()         the lowest WAITING sample -> RUNNING, with its model;
 //   heartbeat(), record_epoch()  progress of a RUNNING trial;
 //   complete(), diverge(), fail()  the end of a RUNNING trial;
+//   lose()            a RUNNING trial whose worker stopped answering ->
+//                     FAILED and lost, plus a new WAITING attempt;
 //   requeue_stale()   RUNNING trials whose heartbeat is older than a grace
-//                     period -> FAILED, plus a new WAITING attempt;
+//                     period -> the same, for every such trial;
 //   requeue_failed()  FAILED trials -> a new WAITING attempt, up to a limit;
 //   release(), release_running()  RUNNING -> WAITING, same attempt (a stop
 //                     that was no fault of the trial).
@@ -112,6 +114,10 @@ struct StoreOptions {
   int busy_timeout_ms = kDefaultBusyTimeoutMs;
   int64_t batch_ops = 1000;    // writes per batch
   double batch_seconds = 1.0;  // the longest a batch stays open
+  // How long flush() keeps retrying a COMMIT that a reader's lock makes busy
+  // (rollback journal) before it throws; commits due meanwhile are put off
+  // and retried, so results wait in memory instead of failing.
+  double lock_wait_seconds = 600;
   // Unix seconds; tests inject a fake clock. Default: unix_now().
   std::function<double()> clock;
 };
@@ -172,8 +178,13 @@ class Store {
   bool diverge(int64_t trial_id, const TrialResult& partial, const std::string& error);
   bool fail(int64_t trial_id, const std::string& error, const TrialResult* partial = nullptr);
 
+  // A RUNNING trial whose worker stopped answering: FAILED with `error` and
+  // marked lost (no fault of the trial), plus a new WAITING attempt that
+  // does not count against requeue_failed()'s limit. False (nothing
+  // changes) when the trial is not RUNNING.
+  bool lose(int64_t trial_id, const std::string& error);
   // RUNNING trials of the sweep whose last heartbeat is older than
-  // `grace_seconds`: each becomes FAILED ("no heartbeat ...") and, unless it
+  // `grace_seconds`: each becomes FAILED ("no heartbeat ...") and lost, and, unless it
   // already made `max_attempts` attempts (0 = no limit), gets a new WAITING
   // attempt. Returns the number requeued.
   int64_t requeue_stale(int64_t sweep_id, double grace_seconds, int64_t max_attempts = 0);
@@ -183,7 +194,8 @@ class Store {
   // release() for every RUNNING trial of the sweep. Returns the number released.
   int64_t release_running(int64_t sweep_id);
   // The sweep's current FAILED trials that made fewer than `max_attempts`
-  // attempts (>= 1) get a new WAITING attempt. Returns the number requeued.
+  // attempts (>= 1; lost attempts not counted) get a new WAITING attempt.
+  // Returns the number requeued.
   int64_t requeue_failed(int64_t sweep_id, int64_t max_attempts);
 
   // Appends to the event log (detail: a JSON object, may be null).
@@ -191,8 +203,15 @@ class Store {
                  std::optional<int64_t> trial_id, const nlohmann::json& detail = nullptr);
 
   // ---- batching ----
-  void flush();         // commits the open batch, if any
-  bool flush_if_due();  // commits it when older than batch_seconds
+  // Commits the open batch, if any; waits out a reader's lock (see
+  // StoreOptions::lock_wait_seconds).
+  void flush();
+  // Commits it when older than batch_seconds, unless a reader's lock is in
+  // the way: then the batch stays open, later writes join it, and a later
+  // call retries (with backoff). True when it committed.
+  bool flush_if_due();
+  // Writes not committed yet (more than batch_ops while a reader blocks).
+  int64_t pending_writes() const { return in_batch_ ? pending_ : 0; }
   int64_t batches_committed() const { return batches_committed_; }
 
  private:
@@ -201,7 +220,15 @@ class Store {
   double now() const { return options_.clock(); }
   void begin_write();
   void end_write();
+  // Commits, waiting for a reader's lock up to options_.lock_wait_seconds.
   void commit();
+  // Commits unless a reader's lock is in the way (then the batch stays open
+  // and false is returned); throws on any other failure.
+  bool try_commit(int wait_ms);
+  // try_commit() with a short wait, unless the last busy attempt was too recent.
+  bool commit_soon();
+  // Forgets the open batch (after SQLite or an error rolled it back).
+  void drop_batch();
   void acquire_lock();
   void release_lock();
   void open_database();
@@ -230,6 +257,9 @@ class Store {
   int64_t pending_ = 0;
   double batch_started_ = 0;
   int64_t batches_committed_ = 0;
+  double busy_since_ = -1;  // steady-clock seconds of the first busy COMMIT; -1: none
+  double retry_at_ = 0;     // no quick COMMIT attempt before (steady clock)
+  int busy_retries_ = 0;
   // Prepared statements keyed by their SQL text (a literal's address).
   std::unordered_map<const char*, Statement> statements_;
   std::unordered_map<size_t, Statement> epoch_inserts_;  // by rows per statement

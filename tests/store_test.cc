@@ -2,11 +2,14 @@
 // batching, read-back, and the read-only SQL guard.
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "space/family.h"
@@ -425,6 +428,7 @@ void downgrade(const std::string& path, int version) {
     db.exec("ALTER TABLE trials DROP COLUMN " + column);
   };
   db.exec("DROP VIEW results");
+  if (version < 4) drop("lost");
   if (version < 3) {
     drop("data_seconds");
     drop("skipped_images");
@@ -476,7 +480,10 @@ void expect_migrates_from(int version) {
   const auto rows = r.trials("a");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].state, TrialState::kComplete);
-  EXPECT_TRUE(std::isnan(rows[0].data_seconds));  // trained before it was measured
+  if (version < 3) {
+    EXPECT_TRUE(std::isnan(rows[0].data_seconds));  // trained before it was measured
+  }
+  EXPECT_FALSE(rows[0].lost);
   EXPECT_EQ(rows[0].skipped_images, 0);
   EXPECT_EQ(r.db().query_int("SELECT count(*) FROM events WHERE kind = 'schema_migrated'"), 1);
   EXPECT_EQ(
@@ -490,6 +497,10 @@ TEST(Store, MigratesVersion1) {
 
 TEST(Store, MigratesVersion2) {
   expect_migrates_from(2);
+}
+
+TEST(Store, MigratesVersion3) {
+  expect_migrates_from(3);
 }
 
 TEST(Store, BatchesCommitTogether) {
@@ -513,12 +524,14 @@ TEST(Store, BatchesCommitTogether) {
 }
 
 // In rollback-journal mode a long reader can hold the writer's COMMIT past the
-// busy timeout: the batch must survive that and commit on the next flush().
+// busy timeout and past lock_wait_seconds: flush() then says so, the batch
+// survives and commits on the next flush().
 TEST(Store, BusyCommitKeepsTheBatchInRollbackMode) {
   ScratchDir dir;
   StoreOptions o;
   o.journal = JournalMode::kDelete;
   o.busy_timeout_ms = 50;
+  o.lock_wait_seconds = 0.3;
   o.batch_ops = 1 << 20;
   o.batch_seconds = 1e9;
   Store s(dir.file("r.db"), o);
@@ -536,6 +549,112 @@ TEST(Store, BusyCommitKeepsTheBatchInRollbackMode) {
   });
   s.flush();
   EXPECT_EQ(r.sweeps()[0].counts.running, 1);
+}
+
+// While a reader holds its lock (rollback journal), commits that fall due are
+// put off instead of failing or blocking: writes go on into the open batch
+// and the first due commit after the reader lets go writes them all.
+TEST(Store, DueCommitsWaitForAReaderWithoutBlockingWrites) {
+  ScratchDir dir;
+  StoreOptions o;
+  o.journal = JournalMode::kDelete;
+  o.busy_timeout_ms = 20;
+  o.batch_ops = 2;
+  o.batch_seconds = 0;
+  Store s(dir.file("r.db"), o);
+  const int64_t id = s.create_sweep(fake_sweep("a"), fake_trials(40));
+  Reader r(dir.file("r.db"));
+  r.snapshot([&] {
+    EXPECT_EQ(r.sweeps()[0].counts.running, 0);  // holds a shared lock from here
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 30; ++i) {
+      ASSERT_TRUE(s.claim(id, {0, "n", ""}));
+      EXPECT_FALSE(s.flush_if_due());
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_LT(seconds, 5.0);  // a few quick tries, not 30 busy timeouts in a row
+    EXPECT_GE(s.pending_writes(), 30);
+  });
+  for (int i = 0; i < 100 && s.pending_writes() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    s.flush_if_due();
+  }
+  EXPECT_EQ(s.pending_writes(), 0);
+  EXPECT_EQ(r.sweeps()[0].counts.running, 30);
+}
+
+// An attempt whose worker was lost is FAILED and marked lost, gets a new
+// attempt at once, and does not count against requeue_failed()'s limit.
+TEST(Store, LostAttemptsDoNotUseUpRetries) {
+  ScratchDir dir;
+  Store s(dir.file("r.db"), {});
+  const int64_t id = s.create_sweep(fake_sweep("a"), fake_trials(1));
+  const auto first = s.claim(id, {1, "n", ""});
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(s.lose(first->trial_id, "no heartbeat from rank 1 on n for 9 s"));
+  EXPECT_FALSE(s.lose(first->trial_id, "again"));                // no longer RUNNING
+  EXPECT_FALSE(s.complete(first->trial_id, fake_result(1, 1)));  // a late result
+  const auto second = s.claim(id, {2, "n", ""});
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->attempt, 1);
+  EXPECT_TRUE(s.fail(second->trial_id, "boom"));
+  EXPECT_EQ(s.requeue_failed(id, 2), 1);  // 2 attempts made, 1 of them the trial's fault
+  const auto third = s.claim(id, {2, "n", ""});
+  ASSERT_TRUE(third);
+  EXPECT_TRUE(s.fail(third->trial_id, "boom"));
+  EXPECT_EQ(s.requeue_failed(id, 2), 0);
+  s.flush();
+  store::TrialQuery q;
+  q.all_attempts = true;
+  const auto rows = Reader(dir.file("r.db")).trials("a", q);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].state, TrialState::kFailed);
+  EXPECT_TRUE(rows[0].lost);
+  EXPECT_EQ(rows[0].error, "no heartbeat from rank 1 on n for 9 s");
+  EXPECT_FALSE(rows[1].lost);
+  EXPECT_EQ(Reader(dir.file("r.db"))
+                .db()
+                .query_int("SELECT count(*) FROM events WHERE kind = 'late_result'"),
+            1);
+}
+
+// A write that does not fit (max_page_count stands in for a full disk)
+// fails with SQLite's own cause; nothing committed is lost and the store
+// goes on once there is room.
+TEST(Store, FullDatabaseReportsItsCauseAndKeepsWhatWasCommitted) {
+  ScratchDir dir;
+  StoreOptions o;
+  o.batch_ops = 1 << 20;
+  o.batch_seconds = 1e9;
+  Store s(dir.file("r.db"), o);
+  const int64_t id = s.create_sweep(fake_sweep("a"), fake_trials(4));
+  const auto c = s.claim(id, {0, "n", ""});
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(s.complete(c->trial_id, fake_result(1, 2)));
+  s.flush();
+  const int64_t pages = s.db().query_int("PRAGMA page_count").value();
+  s.db().exec("PRAGMA max_page_count = " + std::to_string(pages));
+  try {
+    for (int i = 0; i < 200; ++i) s.add_model(fake_model(1000 + i));
+    s.flush();
+    ADD_FAILURE() << "200 models fit in a full database";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.code(), SQLITE_FULL) << e.what();
+    EXPECT_TRUE(e.cannot_write());
+    EXPECT_NE(std::string(e.what()).find("full"), std::string::npos) << e.what();
+    if (e.rolled_back()) {
+      EXPECT_NE(std::string(e.what()).find("rolled back"), std::string::npos) << e.what();
+    }
+  }
+  s.db().exec("PRAGMA max_page_count = 1073741823");
+  const auto next = s.claim(id, {0, "n", ""});
+  ASSERT_TRUE(next);
+  s.flush();
+  const auto rows = Reader(dir.file("r.db")).trials("a");
+  EXPECT_EQ(rows[0].state, TrialState::kComplete);
+  EXPECT_EQ(rows[0].top1_err, fake_result(1, 2).top1_err);
+  EXPECT_EQ(Reader(dir.file("r.db")).db().query_text("PRAGMA integrity_check"), "ok");
 }
 
 TEST(Store, EventsAreAppendOnly) {
