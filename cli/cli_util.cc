@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <limits>
@@ -40,9 +42,17 @@ json window_json(const std::string& text, const std::string& option) {
       {r.lo, r.hi == std::numeric_limits<std::int64_t>::max() ? json(nullptr) : json(r.hi)});
 }
 
-
-
-
+double parse_seconds(const std::string& text, const std::string& option, double lo, double hi) {
+  char* end = nullptr;
+  const double v = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v) || v < lo || v > hi) {
+    char range[64];
+    std::snprintf(range, sizeof range, "[%g, %g]", lo, hi);
+    throw std::invalid_argument(option + " must be a number of seconds in " + range + ", got '" +
+                                text + "'");
+  }
+  return v;
+}
 
 std::string dir_of(const std::string& path) {
   const size_t slash = path.find_last_of('/');
@@ -60,9 +70,12 @@ void write_synced(const std::string& tmp, const std::string& text) {
   int err = 0;  // the first failure's errno
   for (size_t done = 0; done < text.size() && !err;) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n > 0) done += static_cast<size_t>(n);
-    else if (n == 0) err = EIO;
-    else if (errno != EINTR) err = errno;
+    if (n > 0)
+      done += static_cast<size_t>(n);
+    else if (n == 0)
+      err = EIO;
+    else if (errno != EINTR)
+      err = errno;
   }
   if (!err && ::fsync(fd) != 0) err = errno;
   if (::close(fd) != 0 && !err) err = errno;

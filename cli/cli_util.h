@@ -20,6 +20,10 @@ int int_at_least_one(const boost::program_options::variables_map& vm, const char
 // A non-negative integer option, read as text so that "-1" is not wrapped.
 std::uint64_t parse_unsigned(const std::string& text, const std::string& option);
 
+// A number of seconds in [lo, hi] (finite; "inf", "nan" and junk are errors
+// naming the option and the text).
+double parse_seconds(const std::string& text, const std::string& option, double lo, double hi);
+
 // A count window LO:HI as the space file's [lo, hi] (hi null when open).
 nlohmann::json window_json(const std::string& text, const std::string& option);
 

@@ -12,6 +12,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cluster/farm.h"
 #include "cluster/status.h"
 #include "store/reader.h"
 
@@ -22,11 +23,13 @@ namespace po = boost::program_options;
 using nlohmann::json;
 
 constexpr const char* kUsage =
-    "usage: nds status --db FILE [--sweep NAME] [--json]\n\n"
+    "usage: nds status --db FILE [--sweep NAME] [--stale-after SECONDS] [--json]\n\n"
     "Shows each sweep's trials by state (latest attempts), the attempts made, the\n"
     "throughput (COMPLETE trials per hour over the last 50 completions) and an ETA for\n"
-    "the WAITING and RUNNING ones at that rate. Reads the database without writing it,\n"
-    "so it can watch a running sweep.\n\n";
+    "the WAITING and RUNNING ones at that rate. RUNNING trials without a heartbeat for\n"
+    "--stale-after seconds (default 600, nds sweep's --heartbeat-timeout) are shown as\n"
+    "stale: their worker is probably gone. Reads the database without writing it, so it\n"
+    "can watch a running sweep.\n\n";
 
 std::string duration(double s) {
   if (!std::isfinite(s)) return "-";
@@ -61,14 +64,20 @@ int run_status(const std::vector<std::string>& args) {
       ("help,h", "show this help")
       ("db", po::value<std::string>(), "results database FILE")
       ("sweep", po::value<std::string>(), "only this sweep")
+      ("stale-after", po::value<std::string>(), "heartbeat age in seconds that makes a RUNNING trial stale")
       ("json", "one JSON object per sweep");
   // clang-format on
   po::variables_map vm;
   if (parse_options(args, opts, kUsage, vm)) return kExitOk;
   if (!vm.count("db")) throw std::invalid_argument("missing --db FILE (see nds status --help)");
+  const double stale_after =
+      vm.count("stale-after")
+          ? parse_seconds(vm["stale-after"].as<std::string>(), "--stale-after", 0, 1e9)
+          : cluster::kDefaultHeartbeatTimeoutS;
   const store::Reader reader(vm["db"].as<std::string>());
   const std::vector<cluster::SweepStatus> all =
-      cluster::sweep_status(reader, vm.count("sweep") ? vm["sweep"].as<std::string>() : "");
+      cluster::sweep_status(reader, vm.count("sweep") ? vm["sweep"].as<std::string>() : "",
+                            stale_after, store::unix_now());
 
   if (vm.count("json")) {
     for (const cluster::SweepStatus& s : all) {
@@ -77,6 +86,7 @@ int run_status(const std::vector<std::string>& args) {
                                   {"trials", c.total()},
                                   {"waiting", c.waiting},
                                   {"running", c.running},
+                                  {"stale", s.stale},
                                   {"complete", c.complete},
                                   {"failed", c.failed},
                                   {"diverged", c.diverged},
@@ -101,9 +111,9 @@ int run_status(const std::vector<std::string>& args) {
     const store::StateCounts& c = s.summary.counts;
     const bool finished = std::isfinite(s.summary.finished_at);
     t.add({s.summary.name, std::to_string(c.total()), std::to_string(c.complete),
-           std::to_string(c.running), std::to_string(c.waiting), std::to_string(c.failed),
-           std::to_string(c.diverged), std::to_string(s.attempts), fixed(s.per_hour, 1),
-           finished ? "done" : duration(s.eta_s),
+           std::to_string(c.running) + (s.stale ? " (" + std::to_string(s.stale) + " stale)" : ""),
+           std::to_string(c.waiting), std::to_string(c.failed), std::to_string(c.diverged),
+           std::to_string(s.attempts), fixed(s.per_hour, 1), finished ? "done" : duration(s.eta_s),
            std::isfinite(s.summary.best_top1_err) ? fixed(s.summary.best_top1_err, 2) + "%" : "-"});
   }
   std::cout << t.str();

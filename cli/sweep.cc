@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -49,12 +50,19 @@ namespace po = boost::program_options;
 using nlohmann::json;
 
 constexpr int kExitInterrupted = 3;  // stopped by a signal; the same command resumes
+// Every trial was dealt with, but a lost worker never came back: rank 0
+// ended the job without it (MPI_Abort, since MPI_Finalize would wait for it).
+constexpr int kExitLostWorker = 4;
+// The database could not be written (full disk, I/O error, a reader that
+// kept its lock): the sweep stopped; what was committed is kept.
+constexpr int kExitStoreFailed = 5;
 
 constexpr const char* kUsage =
     "usage: nds sweep --space FILE|NAME -n N --db FILE --name NAME [--seed S]\n"
     "                 [--flops LO:HI] [--params LO:HI] [--acts LO:HI] [--resolution R]\n"
     "                 [--classes K] [--in-channels C] [--include NAME,...] [--max-retries K]\n"
-    "                 [--threads T] [--device auto|cpu|cuda] [--quiet] [training options]\n"
+    "                 [--threads T] [--device auto|cpu|cuda] [--heartbeat-timeout S]\n"
+    "                 [--journal auto|wal|delete] [--busy-timeout S] [--quiet] [training options]\n"
     "       mpirun -np P nds sweep ...\n\n"
     "Samples N models of a design space (as nds sample: sample i is a pure function of\n"
     "space, seed and i), trains each under one recipe (the training options of nds\n"
@@ -68,12 +76,26 @@ constexpr const char* kUsage =
     "FAILED (--max-retries K gives it K more attempts), one whose loss turns NaN is\n"
     "DIVERGED; the others go on. SIGTERM, SIGINT or SIGUSR1 stops the sweep: running\n"
     "trials go back to WAITING and nds exits with status 3 (run the same command to\n"
-    "resume).\n\n"
+    "resume). A second SIGINT or SIGTERM ends the process at once (it dies of the\n"
+    "signal; its running trials are retried on resume); SIGUSR1 never does.\n\n"
+    "A worker that sends no heartbeat for --heartbeat-timeout seconds (default 600;\n"
+    "heartbeats come every 10 s or more often) is lost: its trial is FAILED (not\n"
+    "counted against --max-retries) and queued again, the rank gets no more trials\n"
+    "and anything it sends later is not recorded. When the rest is done and a lost\n"
+    "rank never came back, rank 0 ends the job without it, naming it (status 4). A\n"
+    "reader holding the database's lock (rollback journal) delays commits, not the\n"
+    "sweep: results wait in memory. If the database cannot be written (full disk,\n"
+    "I/O error), the sweep stops with status 5; committed results are kept and the\n"
+    "same command resumes.\n\n"
+    "Exit status: 0 done, 1 failed, 2 bad input, 3 interrupted, 4 done but a lost\n"
+    "worker was left behind, 5 the database could not be written.\n\n"
     "--include trains the named fixed points (nds describe --list) alongside the\n"
     "samples under the same recipe, as reference trials; they are numbered after the\n"
     "samples (and move up when the sweep grows). Threads default to the\n"
     "node's cores split between the ranks that train on it (rank 0 does not train\n"
-    "when there are workers); CUDA devices go by local rank.\n\n";
+    "when there are workers; under a binding, its cores split between the ranks that\n"
+    "share it). Each training rank takes the CUDA device of its place among the\n"
+    "node's training ranks (devices are shared when there are more ranks).\n\n";
 
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
@@ -131,6 +153,9 @@ struct Plan {
   std::string device = "auto";
   int threads = 0;  // 0: default_threads()
   int64_t max_retries = 0;
+  double heartbeat_timeout_s = cluster::kDefaultHeartbeatTimeoutS;
+  store::JournalMode journal = store::JournalMode::kAuto;
+  int busy_timeout_ms = store::kDefaultBusyTimeoutMs;
   bool quiet = false;
   std::vector<std::string> train_args;
 };
@@ -161,7 +186,11 @@ Plan parse(const std::vector<std::string>& args) {
       ("include", po::value<std::string>(), "fixed points trained as references, NAME,NAME")
       ("max-retries", po::value<std::string>(), "more attempts for a FAILED trial (default 0)")
       ("threads", po::value<std::string>(), "CPU threads per training rank")
-      ("device", po::value<std::string>(), "auto (CUDA by local rank when available), cpu, cuda")
+      ("device", po::value<std::string>(), "auto (CUDA when available), cpu, cuda")
+      ("heartbeat-timeout", po::value<std::string>(),
+       "seconds of silence after which a busy worker is lost (default 600)")
+      ("journal", po::value<std::string>(), "auto (default: WAL, rollback on network file systems), wal, delete")
+      ("busy-timeout", po::value<std::string>(), "seconds one database access waits for a lock (default 10)")
       ("quiet,q", "no progress lines");
   // clang-format on
   po::options_description hidden;
@@ -213,6 +242,13 @@ Plan parse(const std::vector<std::string>& args) {
     if (p.device != "auto" && p.device != "cpu" && p.device != "cuda")
       throw std::invalid_argument("unknown --device '" + p.device + "' (auto, cpu, cuda)");
   }
+  if (vm.count("heartbeat-timeout"))
+    p.heartbeat_timeout_s =
+        parse_seconds(vm["heartbeat-timeout"].as<std::string>(), "--heartbeat-timeout", 1, 86400);
+  if (vm.count("journal")) p.journal = store::parse_journal_mode(vm["journal"].as<std::string>());
+  if (vm.count("busy-timeout"))
+    p.busy_timeout_ms = static_cast<int>(
+        1000 * parse_seconds(vm["busy-timeout"].as<std::string>(), "--busy-timeout", 0, 3600));
   p.quiet = vm.count("quiet") > 0;
   if (vm.count("test-runner")) {
     p.runner = vm["test-runner"].as<std::string>();
@@ -416,6 +452,8 @@ Opened open_sweep_in(const Plan& p, int world_size, bool created) {
   }
   store::StoreOptions so;
   so.nds_version = NDS_VERSION;
+  so.journal = p.journal;
+  so.busy_timeout_ms = p.busy_timeout_ms;
   o.store = std::make_unique<store::Store>(p.db, so);
   store::Store& store = *o.store;
   if (const std::optional<int64_t> id = store.find_sweep(p.name)) {
@@ -462,13 +500,15 @@ Opened open_sweep(const Plan& p, int world_size) {
   }
 }
 
+// `with_root`: rank 0 runs on this node without training, so it takes no
+// device slot.
 std::unique_ptr<cluster::TrialRunner> make_runner(const std::string& runner, const json& recipe,
                                                   const std::string& data, int threads,
-                                                  const std::string& device) {
+                                                  const std::string& device, bool with_root) {
   if (runner != "torch") return cluster::make_noop_runner(cluster::parse_noop_spec(runner));
   cluster::RunnerOptions ro;
   ro.threads = threads;
-  ro.local_rank = cluster::local_rank();
+  ro.device_slot = cluster::device_slot(with_root);
   return torch_sweep_api().make_runner(recipe, data, ro, device);
 }
 
@@ -477,6 +517,7 @@ cluster::FarmOptions farm_options(const json& go) {
   f.quiet = go.value("quiet", false);
   f.total = go.value("total", int64_t{0});
   f.max_attempts = go.value("max_attempts", int64_t{0});
+  f.heartbeat_timeout_s = go.value("heartbeat_timeout_s", cluster::kDefaultHeartbeatTimeoutS);
   if (const char* inject = std::getenv("NDS_INJECT_FAILURE")) f.inject_failure = inject;
   f.log = &std::cerr;
   return f;
@@ -490,16 +531,14 @@ int run_worker(cluster::Comm& comm) {
   if (!go.value("go", false)) return kExitOk;
   const std::string runner = go.at("runner").get<std::string>();
   int threads = go.at("threads").get<int>();
-  if (threads <= 0) {
-    const bool with_root = go.at("host").get<std::string>() == cluster::host_name();
-    threads = cluster::default_threads(cluster::local_size() - (with_root ? 1 : 0));
-  }
+  const bool with_root = go.at("host").get<std::string>() == cluster::host_name();
+  if (threads <= 0) threads = cluster::default_threads(cluster::local_size() - (with_root ? 1 : 0));
   const json recipe = go.at("recipe");
   const std::string device = go.at("device").get<std::string>();
   const std::string data = go.at("data").get<std::string>();
   try {
     return cluster::work(
-        comm, [&] { return make_runner(runner, recipe, data, threads, device); }, recipe,
+        comm, [&] { return make_runner(runner, recipe, data, threads, device, with_root); }, recipe,
         farm_options(go));
   } catch (const std::exception& e) {
     // Rank 0 would wait for this rank forever (and MPI_Finalize with it).
@@ -507,6 +546,53 @@ int run_worker(cluster::Comm& comm) {
     comm.abort(kExitFailure);
   }
   return kExitFailure;  // not reached: abort() ends the job
+}
+
+// After the farm: the summary, and the exit status that says how it ended.
+int finish_run(cluster::Comm& comm, const Plan& plan, const Opened& opened,
+               const cluster::FarmReport& report) {
+  store::Store& store = *opened.store;
+  if (!report.store_error.empty()) {
+    std::cerr << "nds sweep: stopped: " << report.store_error << "\n"
+              << "nds sweep: results committed before are kept; once " << plan.db
+              << " can be written again, run the same command to resume\n";
+    return kExitStoreFailed;
+  }
+  const store::StateCounts after = store.counts(opened.sweep_id);
+  if (!report.interrupted && after.waiting == 0 && after.running == 0)
+    store.finish_sweep(opened.sweep_id);
+  store.flush();
+  std::cout << "sweep " << plan.name << ": " << after.complete << " COMPLETE, " << after.failed
+            << " FAILED, " << after.diverged << " DIVERGED, " << after.waiting + after.running
+            << " to do, of " << after.total()
+            << " (this run: " << report.complete + report.failed + report.diverged
+            << " finished in " << static_cast<int64_t>(report.wall_s + 0.5) << " s)\n"
+            << std::flush;
+  const int trainers = std::max(1, comm.size() - 1);
+  if (!plan.quiet && report.wall_s > 0 && report.dispatched > 0) {
+    char line[160];
+    std::snprintf(line, sizeof line, "nds sweep: %d training rank(s) busy %.1f%% of %.1f s\n",
+                  trainers, 100.0 * report.busy_s / (report.wall_s * trainers), report.wall_s);
+    std::cerr << line;
+  }
+  for (const std::string& why : report.unable)
+    std::cerr << "nds sweep: warning: " << why << " (it trained nothing)\n";
+  if (report.interrupted) {
+    std::cerr << "nds sweep: interrupted; run the same command to resume\n";
+    return kExitInterrupted;
+  }
+  if (!report.lost.empty()) {
+    std::string ranks;
+    for (const std::string& r : report.lost) ranks += (ranks.empty() ? "" : ", ") + r;
+    std::cerr << "nds sweep: everything else is done; ending the job without the lost " << ranks
+              << " (status " << kExitLostWorker << ")\n"
+              << std::flush;
+    // MPI_Finalize would wait for the lost rank forever; the store commits
+    // first, as this process ends here too.
+    opened.store->flush();
+    comm.abort(kExitLostWorker);
+  }
+  return kExitOk;
 }
 
 void send_all(cluster::Comm& comm, const json& msg) {
@@ -518,6 +604,9 @@ void send_all(cluster::Comm& comm, const json& msg) {
 
 int run_sweep(const std::vector<std::string>& args) {
   cluster::install_stop_signals();
+  // Past a file-size limit (ulimit -f) a write then fails with EFBIG and the
+  // sweep stops cleanly, instead of dying of SIGXFSZ in the middle of a commit.
+  std::signal(SIGXFSZ, SIG_IGN);
   cluster::Session session;
   cluster::Comm& comm = session.world();
   if (comm.rank() != 0) return run_worker(comm);
@@ -536,7 +625,7 @@ int run_sweep(const std::vector<std::string>& args) {
     const int threads = plan.threads > 0 ? plan.threads : cluster::default_threads(1);
     // Serial: load the data before touching the database.
     if (comm.size() == 1)
-      runner = make_runner(plan.runner, plan.recipe, plan.data, threads, plan.device);
+      runner = make_runner(plan.runner, plan.recipe, plan.data, threads, plan.device, false);
     opened = open_sweep(plan, comm.size());
   } catch (const std::invalid_argument&) {
     send_all(comm, {{"go", false}, {"code", kExitUsage}});
@@ -558,7 +647,8 @@ int run_sweep(const std::vector<std::string>& args) {
                    {"host", cluster::host_name()},
                    {"quiet", plan.quiet},
                    {"total", opened.total},
-                   {"max_attempts", plan.max_retries > 0 ? plan.max_retries + 1 : 0}};
+                   {"max_attempts", plan.max_retries > 0 ? plan.max_retries + 1 : 0},
+                   {"heartbeat_timeout_s", plan.heartbeat_timeout_s}};
   send_all(comm, go);
   store::Store& store = *opened.store;
   const store::StateCounts before = store.counts(opened.sweep_id);
@@ -596,27 +686,7 @@ int run_sweep(const std::vector<std::string>& args) {
     }
   }
 
-  const store::StateCounts after = store.counts(opened.sweep_id);
-  if (!report.interrupted && after.waiting == 0 && after.running == 0)
-    store.finish_sweep(opened.sweep_id);
-  store.flush();
-  std::cout << "sweep " << plan.name << ": " << after.complete << " COMPLETE, " << after.failed
-            << " FAILED, " << after.diverged << " DIVERGED, " << after.waiting + after.running
-            << " to do, of " << after.total()
-            << " (this run: " << report.complete + report.failed + report.diverged
-            << " finished in " << static_cast<int64_t>(report.wall_s + 0.5) << " s)\n";
-  const int trainers = std::max(1, comm.size() - 1);
-  if (!plan.quiet && report.wall_s > 0 && report.dispatched > 0) {
-    char line[160];
-    std::snprintf(line, sizeof line, "nds sweep: %d training rank(s) busy %.1f%% of %.1f s\n",
-                  trainers, 100.0 * report.busy_s / (report.wall_s * trainers), report.wall_s);
-    std::cerr << line;
-  }
-  if (report.interrupted) {
-    std::cerr << "nds sweep: interrupted; run the same command to resume\n";
-    return kExitInterrupted;
-  }
-  return kExitOk;
+  return finish_run(comm, plan, opened, report);
 }
 
 }  // namespace nds::cli

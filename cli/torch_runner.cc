@@ -203,8 +203,9 @@ class TorchRunner : public cluster::TrialRunner {
     data.loader_threads = options.threads;     // a GPU worker's cores decode its images
     config_.threads = options.threads;
     config_.device = device;
+    config_.device_slot = options.device_slot;
     config_.validate();
-    device_ = trainer::resolve_device(device);
+    device_ = trainer::resolve_device(device, options.device_slot);
     data_ = trainer::load_dataset(source, data);
     data_.to_device(device_);  // once for every trial this worker trains
   }

@@ -68,6 +68,31 @@ class MpiComm : public Comm {
   int size_ = 1;
 };
 
+const char* level_name(int level) {
+  if (level == MPI_THREAD_SINGLE) return "MPI_THREAD_SINGLE";
+  if (level == MPI_THREAD_FUNNELED) return "MPI_THREAD_FUNNELED";
+  if (level == MPI_THREAD_SERIALIZED) return "MPI_THREAD_SERIALIZED";
+  if (level == MPI_THREAD_MULTIPLE) return "MPI_THREAD_MULTIPLE";
+  return "unknown";
+}
+
+// A worker runs threads besides its main one (LibTorch's intra-op pool, the
+// image loader), which MPI_THREAD_SINGLE does not allow. Only the main
+// thread calls MPI: the farm's messages go out from the training loop's
+// hooks, which run on the thread that called train(). FUNNELED says exactly
+// that, and costs nothing where MULTIPLE would make every call lock.
+void init_funneled() {
+  int provided = MPI_THREAD_SINGLE;
+  check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  // The levels are ordered: SINGLE < FUNNELED < SERIALIZED < MULTIPLE.
+  if (provided < MPI_THREAD_FUNNELED) {
+    MPI_Finalize();
+    throw CommError(std::string("MPI_Init_thread provided ") + level_name(provided) +
+                    ", but nds needs " + level_name(MPI_THREAD_FUNNELED) +
+                    " (training threads run beside the one that calls MPI)");
+  }
+}
+
 }  // namespace
 
 bool built_with_mpi() {
@@ -83,7 +108,7 @@ Session::Session() {
   }
   int initialized = 0;
   MPI_Initialized(&initialized);
-  if (!initialized) check(MPI_Init(nullptr, nullptr), "MPI_Init");
+  if (!initialized) init_funneled();
   // Errors come back as codes (and become CommError), not as an abort
   // inside the library.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);

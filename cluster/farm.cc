@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <unordered_set>
@@ -224,7 +225,292 @@ class WorkerEvents : public TrialEvents {
   bool stopped_ = false;
 };
 
+// The serial farm's loop: claims and runs trials in this process.
+void run_trials_here(store::Store& store, int64_t sweep_id, TrialRunner& runner, const json& recipe,
+                     const FarmOptions& options, FarmReport& report) {
+  ProgressLog log(options);
+  const auto inject = inject_set(options.inject_failure);
+  const store::Worker me{0, host_name(), runner.device()};
+  while (!stop_requested()) {
+    const std::optional<store::ClaimedTrial> trial = claim_next(store, sweep_id, me, options);
+    if (!trial) break;
+    ++report.dispatched;
+    SerialEvents events(store, trial->trial_id, options.heartbeat_s);
+    const Clock::time_point t0 = Clock::now();
+    const TrialOutcome outcome = run_trial(runner, *trial, recipe, events, inject);
+    const double seconds = seconds_since(t0);
+    report.busy_s += seconds;
+    record_outcome(store, trial->trial_id, outcome);
+    store.flush_if_due();
+    count(report, outcome.status);
+    log.finished(*trial, outcome, 0, seconds);
+  }
+}
+
+// ---- rank 0 ----
+
+// Rank 0's side of the farm: answers the workers' messages, watches their
+// heartbeats and is the only one to touch the store.
+class Server {
+ public:
+  Server(Comm& comm, store::Store& store, int64_t sweep_id, const FarmOptions& options)
+      : comm_(comm),
+        store_(store),
+        sweep_id_(sweep_id),
+        options_(options),
+        log_(options),
+        live_(comm.size() - 1),
+        start_(Clock::now()),
+        last_check_(start_) {}
+
+  FarmReport run() {
+    Backoff backoff(kServeMaxSleepUs);
+    while (live_ > static_cast<int>(lost_.size())) {
+      watch_stop();
+      if (const std::optional<int> src = comm_.poll()) {
+        backoff.reset();
+        const int rank = *src;
+        guarded([&] { handle(rank, json::parse(comm_.receive(rank))); });
+      } else {
+        // Only with no message waiting: a heartbeat still queued is not late.
+        guarded([&] { idle(); });
+        backoff.sleep();
+      }
+    }
+    guarded([&] { store_.flush(); });
+    report_.wall_s = seconds_since(start_);
+    for (const auto& [rank, where] : lost_) report_.lost.push_back(where);
+    if (unable_ == comm_.size() - 1 && !report_.interrupted)
+      throw std::runtime_error("no worker could train: " + first_unable_);
+    return report_;
+  }
+
+ private:
+  struct Busy {
+    store::ClaimedTrial trial;
+    Clock::time_point since;
+    Clock::time_point heard;  // its last message
+  };
+
+  void send(int rank, const json& msg) { comm_.send(rank, json_text(msg)); }
+  std::string where(int rank) {
+    const std::string host = workers_[rank].host;
+    return "rank " + std::to_string(rank) + (host.empty() ? "" : " on " + host);
+  }
+
+  // A store failure (full disk, I/O error, a lock held too long) stops the
+  // sweep: what was committed stays, running trials are left for the resume.
+  template <typename F>
+  void guarded(F&& f) {
+    try {
+      f();
+    } catch (const store::StoreError& e) {
+      if (!report_.store_error.empty()) return;  // already stopping for it
+      report_.store_error = e.what();
+      begin_stop("the database cannot be written");
+    }
+  }
+
+  void handle(int rank, const json& msg) {
+    const std::string type = msg.value("type", "");
+    if (type == "ready") return on_ready(rank, msg);
+    if (lost_.count(rank)) return on_lost_message(rank, type);
+    if (type == "heartbeat" || type == "epoch") return on_progress(rank, type, msg);
+    if (type == "result") return on_result(rank, msg);
+    if (type == "fatal") return on_fatal(rank, msg);
+    throw CommError("rank " + std::to_string(rank) + " sent an unknown message: " + json_text(msg));
+  }
+
+  void on_ready(int rank, const json& msg) {
+    workers_[rank] = store::Worker{rank, msg.value("host", ""), msg.value("device", "")};
+    assign(rank);
+  }
+
+  void on_progress(int rank, const std::string& type, const json& msg) {
+    const auto it = busy_.find(rank);
+    if (it == busy_.end()) return;
+    it->second.heard = Clock::now();
+    if (!writable()) return;
+    if (type == "heartbeat")
+      store_.heartbeat(it->second.trial.trial_id);
+    else
+      store_.record_epoch(it->second.trial.trial_id, epoch_from_json(msg.at("metrics")));
+    store_.flush_if_due();
+  }
+
+  void on_result(int rank, const json& msg) {
+    const auto it = busy_.find(rank);
+    if (it == busy_.end())
+      throw CommError("rank " + std::to_string(rank) + " sent a result without a trial");
+    const Busy b = std::move(it->second);
+    busy_.erase(it);
+    const TrialOutcome outcome = outcome_from_json(msg.at("outcome"));
+    const double seconds = msg.value("seconds", seconds_since(b.since));
+    report_.busy_s += seconds;
+    // After a stop the trial is WAITING again; a late result is logged by
+    // the store and the trial is trained again on resume.
+    guarded([&] {
+      if (writable() && record_outcome(store_, b.trial.trial_id, outcome)) {
+        count(report_, outcome.status);
+        log_.finished(b.trial, outcome, rank, seconds);
+      }
+    });
+    if (outcome.status == TrialStatus::kInterrupted && !stopping_)
+      begin_stop(where(rank) + " was interrupted");
+    assign(rank);  // the rank waits for this answer whatever happened above
+    wake_idle();   // with nothing left running, parked ranks can leave
+    if (writable()) store_.flush_if_due();
+  }
+
+  void on_fatal(int rank, const json& msg) {
+    const std::string error = msg.value("error", std::string("unknown error"));
+    ++unable_;
+    if (first_unable_.empty()) first_unable_ = error;
+    report_.unable.push_back(where(rank) + ": " + error);
+    log_.message("nds sweep: " + where(rank) + " cannot train: " + error);
+    const auto it = busy_.find(rank);
+    if (it != busy_.end()) {
+      const int64_t trial_id = it->second.trial.trial_id;
+      busy_.erase(it);
+      guarded([&] {
+        if (writable()) store_.release(trial_id);
+      });
+    }
+    --live_;
+    wake_idle();
+  }
+
+  // A lost rank came back: its result is not recorded (the trial was
+  // requeued and may be running elsewhere), and it gets no more trials.
+  void on_lost_message(int rank, const std::string& type) {
+    if (type != "result" && type != "fatal") return;
+    log_.message("nds sweep: " + lost_[rank] + " answered again after it was given up; its " +
+                 "late result is not recorded and it gets no more trials");
+    guarded([&] {
+      if (writable())
+        store_.log_event("late_result", sweep_id_, std::nullopt,
+                         {{"rank", rank}, {"reason", "the rank was lost"}});
+    });
+    lost_.erase(rank);
+    if (type == "result") send(rank, {{"type", "done"}});
+    --live_;
+  }
+
+  // Between messages: commits that are due, lost workers, parked workers.
+  void idle() {
+    if (writable()) store_.flush_if_due();
+    if (seconds_since(last_check_) < kCheckEveryS) return;
+    last_check_ = Clock::now();
+    std::vector<int> late;
+    for (const auto& [rank, b] : busy_)
+      if (seconds_since(b.heard) > options_.heartbeat_timeout_s) late.push_back(rank);
+    for (int rank : late) lose(rank);
+  }
+
+  void lose(int rank) {
+    Busy b = std::move(busy_.at(rank));
+    busy_.erase(rank);
+    char age[32];
+    std::snprintf(age, sizeof age, "%.0f", seconds_since(b.heard));
+    const std::string error = "no heartbeat from " + where(rank) + " for " + age + " s";
+    lost_[rank] = where(rank);
+    ++report_.lost_trials;
+    log_.message("nds sweep: " + error + "; " + trial_name(b.trial) +
+                 " goes back to the queue and the rank gets no more trials");
+    guarded([&] {
+      if (writable()) store_.lose(b.trial.trial_id, error);
+    });
+    wake_idle();
+  }
+
+  void assign(int rank) {
+    std::optional<store::ClaimedTrial> trial;
+    if (!stopping_)
+      guarded([&] { trial = claim_next(store_, sweep_id_, workers_[rank], options_); });
+    if (stopping_) return leave(rank);  // also when the claim failed
+    if (!trial) {
+      // Others still train: one of them may be lost and its trial requeued,
+      // so this rank waits instead of leaving.
+      if (busy_.empty()) return leave(rank);
+      if (idle_.insert(rank).second) send(rank, {{"type", "wait"}});
+      return;
+    }
+    idle_.erase(rank);
+    ++report_.dispatched;
+    send(rank, {{"type", "trial"}, {"trial", to_json(*trial)}});
+    busy_[rank] = Busy{std::move(*trial), Clock::now(), Clock::now()};
+  }
+
+  // After a trial went back to the queue or a rank left: parked ranks get
+  // work, or leave when nothing can come any more.
+  void wake_idle() {
+    const std::set<int> parked = idle_;
+    for (int rank : parked) assign(rank);
+  }
+
+  void leave(int rank) {
+    idle_.erase(rank);
+    send(rank, {{"type", "done"}});
+    --live_;
+  }
+
+  void watch_stop() {
+    if (!stopping_ && stop_requested()) begin_stop("signal " + std::to_string(stop_signal()));
+    if (stopping_ && seconds_since(stop_since_) > options_.stop_wait_s) {
+      log_.message("nds sweep: " + std::to_string(live_) + " worker(s) did not stop within " +
+                   fixed1(options_.stop_wait_s) + " s; ending the job");
+      guarded([&] { store_.flush(); });
+      comm_.abort(3);
+    }
+  }
+
+  void begin_stop(const std::string& why) {
+    if (stopping_) return;
+    stopping_ = true;
+    stop_since_ = Clock::now();
+    report_.interrupted = true;
+    log_.message("nds sweep: " + why + ": stopping; " + std::to_string(busy_.size()) +
+                 " running trial(s) " +
+                 (writable() ? "back to WAITING" : "left for the resume to retry"));
+    // At once: SIGKILL may follow SIGTERM within seconds.
+    if (writable()) {
+      guarded([&] {
+        report_.released += store_.release_running(sweep_id_);
+        store_.flush();
+      });
+    }
+    for (const auto& [rank, b] : busy_) send(rank, {{"type", "stop"}});
+    wake_idle();
+  }
+
+  bool writable() const { return report_.store_error.empty(); }
+
+  static constexpr double kCheckEveryS = 0.25;  // heartbeat checks
+
+  Comm& comm_;
+  store::Store& store_;
+  int64_t sweep_id_;
+  const FarmOptions& options_;
+  ProgressLog log_;
+  FarmReport report_;
+  std::map<int, Busy> busy_;              // rank -> its trial
+  std::map<int, store::Worker> workers_;  // rank -> where it runs
+  std::map<int, std::string> lost_;       // rank -> where it ran; it gets no more trials
+  std::set<int> idle_;                    // ranks told to wait for work
+  int live_;                              // workers that have not left
+  int unable_ = 0;                        // workers that could not start
+  std::string first_unable_;
+  bool stopping_ = false;
+  Clock::time_point stop_since_;
+  Clock::time_point start_;
+  Clock::time_point last_check_;
+};
+
 }  // namespace
+
+double heartbeat_interval(const FarmOptions& options) {
+  return std::min(options.heartbeat_s, options.heartbeat_timeout_s / 4);
+}
 
 json wait_for_message(Comm& comm, int source) {
   return wait_for(comm, source, kIdleMaxSleepUs);
@@ -264,143 +550,25 @@ bool record_outcome(store::Store& store, int64_t trial_id, const TrialOutcome& o
 FarmReport run_serial(store::Store& store, int64_t sweep_id, TrialRunner& runner,
                       const json& recipe, const FarmOptions& options) {
   FarmReport report;
-  ProgressLog log(options);
-  const auto inject = inject_set(options.inject_failure);
-  const store::Worker me{0, host_name(), runner.device()};
   const Clock::time_point start = Clock::now();
-  while (!stop_requested()) {
-    const std::optional<store::ClaimedTrial> trial = claim_next(store, sweep_id, me, options);
-    if (!trial) break;
-    ++report.dispatched;
-    SerialEvents events(store, trial->trial_id, options.heartbeat_s);
-    const Clock::time_point t0 = Clock::now();
-    const TrialOutcome outcome = run_trial(runner, *trial, recipe, events, inject);
-    const double seconds = seconds_since(t0);
-    report.busy_s += seconds;
-    record_outcome(store, trial->trial_id, outcome);
-    store.flush_if_due();
-    count(report, outcome.status);
-    log.finished(*trial, outcome, 0, seconds);
-  }
-  if (stop_requested()) {
+  try {
+    run_trials_here(store, sweep_id, runner, recipe, options, report);
+    if (stop_requested()) {
+      report.interrupted = true;
+      report.released += store.release_running(sweep_id);
+    }
+    store.flush();
+  } catch (const store::StoreError& e) {
+    // Committed results stay; the trial left RUNNING is retried on resume.
+    report.store_error = e.what();
     report.interrupted = true;
-    report.released += store.release_running(sweep_id);
   }
-  store.flush();
   report.wall_s = seconds_since(start);
   return report;
 }
 
 FarmReport serve(Comm& comm, store::Store& store, int64_t sweep_id, const FarmOptions& options) {
-  FarmReport report;
-  ProgressLog log(options);
-  const Clock::time_point start = Clock::now();
-  struct Busy {
-    store::ClaimedTrial trial;
-    Clock::time_point since;
-  };
-  std::map<int, Busy> busy;              // rank -> its trial
-  std::map<int, store::Worker> workers;  // rank -> where it runs
-  int live = comm.size() - 1;            // workers that have not left
-  int fatal = 0;
-  std::string first_fatal;
-  bool stopping = false;
-  Clock::time_point stop_since;
-  Backoff backoff(kServeMaxSleepUs);
-
-  const auto send = [&](int rank, const json& msg) { comm.send(rank, json_text(msg)); };
-  const auto leave = [&](int rank) {
-    send(rank, {{"type", "done"}});
-    --live;
-  };
-  const auto assign = [&](int rank) {
-    if (stopping) return leave(rank);
-    std::optional<store::ClaimedTrial> trial = claim_next(store, sweep_id, workers[rank], options);
-    if (!trial) return leave(rank);
-    ++report.dispatched;
-    send(rank, {{"type", "trial"}, {"trial", to_json(*trial)}});
-    busy[rank] = Busy{std::move(*trial), Clock::now()};
-  };
-  const auto begin_stop = [&](const std::string& why) {
-    if (stopping) return;
-    stopping = true;
-    stop_since = Clock::now();
-    report.interrupted = true;
-    // At once: SIGKILL may follow SIGTERM within seconds.
-    report.released += store.release_running(sweep_id);
-    store.flush();
-    log.message("nds sweep: " + why + ": stopping; " + std::to_string(busy.size()) +
-                " running trial(s) back to WAITING");
-    for (const auto& [rank, b] : busy) send(rank, {{"type", "stop"}});
-  };
-
-  while (live > 0) {
-    if (!stopping && stop_requested()) begin_stop("signal " + std::to_string(stop_signal()));
-    if (stopping && seconds_since(stop_since) > options.stop_wait_s) {
-      log.message("nds sweep: " + std::to_string(live) + " worker(s) did not stop within " +
-                  fixed1(options.stop_wait_s) + " s; ending the job");
-      store.flush();
-      comm.abort(3);
-    }
-    const std::optional<int> src = comm.poll();
-    if (!src) {
-      store.flush_if_due();
-      backoff.sleep();
-      continue;
-    }
-    backoff.reset();
-    const int rank = *src;
-    const json msg = json::parse(comm.receive(rank));
-    const std::string type = msg.value("type", "");
-    if (type == "ready") {
-      workers[rank] = store::Worker{rank, msg.value("host", ""), msg.value("device", "")};
-      assign(rank);
-    } else if (type == "heartbeat" || type == "epoch") {
-      const auto it = busy.find(rank);
-      if (it == busy.end()) continue;
-      if (type == "heartbeat")
-        store.heartbeat(it->second.trial.trial_id);
-      else
-        store.record_epoch(it->second.trial.trial_id, epoch_from_json(msg.at("metrics")));
-    } else if (type == "result") {
-      const auto it = busy.find(rank);
-      if (it == busy.end())
-        throw CommError("rank " + std::to_string(rank) + " sent a result without a trial");
-      const TrialOutcome outcome = outcome_from_json(msg.at("outcome"));
-      const double seconds = msg.value("seconds", seconds_since(it->second.since));
-      report.busy_s += seconds;
-      // After a stop the trial is WAITING again; a late result is logged by
-      // the store and the trial is trained again on resume.
-      if (record_outcome(store, it->second.trial.trial_id, outcome)) {
-        count(report, outcome.status);
-        log.finished(it->second.trial, outcome, rank, seconds);
-      }
-      if (outcome.status == TrialStatus::kInterrupted && !stopping)
-        begin_stop("rank " + std::to_string(rank) + " was interrupted");
-      busy.erase(it);
-      assign(rank);
-    } else if (type == "fatal") {
-      ++fatal;
-      const std::string error = msg.value("error", std::string("unknown error"));
-      if (first_fatal.empty()) first_fatal = error;
-      log.message("nds sweep: rank " + std::to_string(rank) + " cannot train: " + error);
-      const auto it = busy.find(rank);
-      if (it != busy.end()) {
-        store.release(it->second.trial.trial_id);
-        busy.erase(it);
-      }
-      --live;
-    } else {
-      throw CommError("rank " + std::to_string(rank) +
-                      " sent an unknown message: " + json_text(msg));
-    }
-    store.flush_if_due();
-  }
-  store.flush();
-  report.wall_s = seconds_since(start);
-  if (fatal == comm.size() - 1 && !report.interrupted)
-    throw std::runtime_error("no worker could train: " + first_fatal);
-  return report;
+  return Server(comm, store, sweep_id, options).run();
 }
 
 int work(Comm& comm, const RunnerFactory& make_runner, const json& recipe,
@@ -409,20 +577,25 @@ int work(Comm& comm, const RunnerFactory& make_runner, const json& recipe,
   try {
     runner = make_runner();
   } catch (const std::exception& e) {
+    // Rank 0 reports it; exiting 0 keeps mpirun from ending the healthy ranks.
     comm.send(0, json_text(json{{"type", "fatal"}, {"error", e.what()}}));
-    return 1;
+    return 0;
   }
   const auto inject = inject_set(options.inject_failure);
   comm.send(
       0, json_text(json{{"type", "ready"}, {"host", host_name()}, {"device", runner->device()}}));
+  bool parked = false;
   while (true) {
-    const json msg = wait_for(comm, 0, kReplyMaxSleepUs);
+    // Parked (no trial for now) may last minutes: poll slowly then.
+    const json msg = wait_for(comm, 0, parked ? kIdleMaxSleepUs : kReplyMaxSleepUs);
     const std::string type = msg.value("type", "");
     if (type == "done") return 0;
     if (type == "stop") continue;  // arrived after our result; `done` follows
+    parked = type == "wait";
+    if (parked) continue;
     if (type != "trial") throw CommError("rank 0 sent an unknown message: " + json_text(msg));
     const store::ClaimedTrial trial = claimed_from_json(msg.at("trial"));
-    WorkerEvents events(comm, trial.trial_id, options.heartbeat_s);
+    WorkerEvents events(comm, trial.trial_id, heartbeat_interval(options));
     const Clock::time_point t0 = Clock::now();
     const TrialOutcome outcome = run_trial(*runner, trial, recipe, events, inject);
     comm.send(

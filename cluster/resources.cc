@@ -4,8 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
-#include <thread>
+#include <initializer_list>
 
 namespace nds::cluster {
 namespace {
@@ -30,14 +31,23 @@ std::string host_name() {
 }
 
 int local_rank() {
-  return env_int({"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID", "LOCAL_RANK"},
+  return env_int({"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID",
+                  "MV2_COMM_WORLD_LOCAL_RANK", "LOCAL_RANK"},
                  0);
 }
 
 int local_size() {
   return std::max(1, env_int({"OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE",
-                              "MPI_LOCALNRANKS", "LOCAL_WORLD_SIZE"},
+                              "MPI_LOCALNRANKS", "MV2_COMM_WORLD_LOCAL_SIZE", "LOCAL_WORLD_SIZE"},
                              1));
+}
+
+int device_slot(int local_rank, bool with_root) {
+  return with_root ? std::max(0, local_rank - 1) : std::max(0, local_rank);
+}
+
+int device_slot(bool with_root) {
+  return device_slot(local_rank(), with_root);
 }
 
 int affinity_cores() {
@@ -47,11 +57,23 @@ int affinity_cores() {
   return std::max(1, CPU_COUNT(&set));
 }
 
+int node_cores() {
+  // The online CPUs, whatever this process's mask.
+  const long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+int default_threads(int mask_cores, int node_cores, int trainers_here) {
+  const int mask = std::max(1, mask_cores);
+  const int node = std::max(mask, node_cores);
+  const int trainers = std::max(1, trainers_here);
+  if (mask == node) return std::max(1, node / trainers);
+  const long sharing = std::max(1L, std::lround(static_cast<double>(trainers) * mask / node));
+  return std::max(1, static_cast<int>(mask / sharing));
+}
+
 int default_threads(int trainers_here) {
-  const int mine = affinity_cores();
-  const int node = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (mine < node) return mine;  // bound by the launcher (mpirun --bind-to core, srun)
-  return std::max(1, mine / std::max(1, trainers_here));
+  return default_threads(affinity_cores(), node_cores(), trainers_here);
 }
 
 }  // namespace nds::cluster

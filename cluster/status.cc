@@ -9,7 +9,8 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-SweepStatus status_of(const store::Reader& reader, const store::SweepSummary& summary) {
+SweepStatus status_of(const store::Reader& reader, const store::SweepSummary& summary,
+                      double stale_before) {
   SweepStatus s;
   s.summary = summary;
   std::vector<double> finished;
@@ -19,6 +20,8 @@ SweepStatus status_of(const store::Reader& reader, const store::SweepSummary& su
     ++s.attempts;
     if (!t.latest) return;
     if (!t.reference.empty()) ++s.references;
+    // A heartbeat never written (NaN) is stale too.
+    if (t.state == store::TrialState::kRunning && !(t.heartbeat_at >= stale_before)) ++s.stale;
     if (t.state == store::TrialState::kComplete && std::isfinite(t.finished_at))
       finished.push_back(t.finished_at);
   });
@@ -44,14 +47,17 @@ SweepStatus status_of(const store::Reader& reader, const store::SweepSummary& su
 
 }  // namespace
 
-std::vector<SweepStatus> sweep_status(const store::Reader& reader, const std::string& sweep) {
+std::vector<SweepStatus> sweep_status(const store::Reader& reader, const std::string& sweep,
+                                      double stale_after_s, double now) {
+  const double stale_before = now - stale_after_s;
   std::vector<SweepStatus> out;
   reader.snapshot([&] {
     if (!sweep.empty()) {
-      out.push_back(status_of(reader, reader.sweep(sweep)));
+      out.push_back(status_of(reader, reader.sweep(sweep), stale_before));
       return;
     }
-    for (const store::SweepSummary& s : reader.sweeps()) out.push_back(status_of(reader, s));
+    for (const store::SweepSummary& s : reader.sweeps())
+      out.push_back(status_of(reader, s, stale_before));
   });
   return out;
 }

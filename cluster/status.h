@@ -14,6 +14,9 @@ struct SweepStatus {
   store::SweepSummary summary;  // counts are latest attempts
   int64_t attempts = 0;         // rows of every attempt
   int64_t references = 0;       // fixed points trained alongside the sample
+  // RUNNING trials whose last heartbeat is older than the stale age: their
+  // worker is probably gone (rank 0 gives it up after --heartbeat-timeout).
+  int64_t stale = 0;
   // COMPLETE trials per hour over the most recent kThroughputWindow ones
   // (a rate over all time would count the hours a job waited in a queue);
   // NaN with fewer than two.
@@ -26,7 +29,9 @@ struct SweepStatus {
 constexpr int64_t kThroughputWindow = 50;
 
 // Every sweep, or the one named (throws std::invalid_argument naming it
-// when absent), in one read snapshot.
-std::vector<SweepStatus> sweep_status(const store::Reader& reader, const std::string& sweep = "");
+// when absent), in one read snapshot. A RUNNING trial is stale when its last
+// heartbeat is more than `stale_after_s` before `now` (Unix seconds).
+std::vector<SweepStatus> sweep_status(const store::Reader& reader, const std::string& sweep,
+                                      double stale_after_s, double now);
 
 }  // namespace nds::cluster

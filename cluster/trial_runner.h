@@ -54,8 +54,8 @@ class TrialRunner {
 // Where a worker runs: what the runner factory needs to pick threads and a
 // device.
 struct RunnerOptions {
-  int threads = 1;     // CPU threads for training
-  int local_rank = 0;  // among the processes of this node
+  int threads = 1;      // CPU threads for training
+  int device_slot = 0;  // among the node's training processes (cluster::device_slot())
 };
 
 inline const char* to_string(TrialStatus status) {

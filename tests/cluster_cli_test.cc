@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/reader.h"
+#include "store/store.h"
 #include "tests/cluster_testing.h"
 
 namespace nds::cluster {
@@ -328,6 +329,34 @@ TEST(StatusCli, ShowsCountsAndRejectsUnknownSweeps) {
   expect_usage_error(shell(kNds + " status --db " + dir.file("r.db") + " --sweep nope", dir.path()),
                      "nope");
   expect_usage_error(shell(kNds + " status --db " + dir.file("none.db"), dir.path()), "none.db");
+}
+
+// RUNNING trials whose heartbeat is older than --stale-after (default: the
+// sweep's heartbeat timeout) are shown as stale.
+TEST(StatusCli, ShowsRunningTrialsWithAnOldHeartbeatAsStale) {
+  ScratchDir dir;
+  {
+    store::StoreOptions o;
+    o.clock = [] { return store::unix_now() - 1000; };  // claimed 1000 s ago
+    store::Store s(dir.file("r.db"), o);
+    const int64_t id =
+        s.create_sweep(store::testing::fake_sweep("s"), store::testing::fake_trials(3));
+    ASSERT_TRUE(s.claim(id, {1, "node7", ""}));
+  }
+  const CmdResult r = shell(kNds + " status --db " + dir.file("r.db"), dir.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("1 (1 stale)"), std::string::npos) << r.out;
+  const auto stale = [&](const std::string& after) {
+    const CmdResult j = shell(
+        kNds + " status --json --db " + dir.file("r.db") + " --stale-after " + after, dir.path());
+    EXPECT_EQ(j.code, 0) << j.err;
+    return nlohmann::json::parse(j.out).value("stale", -1);
+  };
+  EXPECT_EQ(stale("900"), 1);
+  EXPECT_EQ(stale("1200"), 0);
+  expect_usage_error(
+      shell(kNds + " status --db " + dir.file("r.db") + " --stale-after inf", dir.path()),
+      "--stale-after");
 }
 
 TEST(SlurmCli, PrintsTheScriptAndRejectsBadTime) {

@@ -210,14 +210,14 @@ TEST(Status, CountsThroughputAndEta) {
     }
   }
   store::Reader reader(dir.file("r.db"));
-  const std::vector<SweepStatus> all = sweep_status(reader, "farm");
+  const std::vector<SweepStatus> all = sweep_status(reader, "farm", 600, store::unix_now());
   ASSERT_EQ(all.size(), 1u);
   const SweepStatus& st = all[0];
   EXPECT_EQ(st.summary.counts.complete, 3);
   EXPECT_EQ(st.summary.counts.waiting, 2);
   EXPECT_NEAR(st.per_hour, 60.0, 1e-9);  // 2 intervals over 120 s
   EXPECT_NEAR(st.eta_s, 120.0, 1e-9);    // 2 left at 60/h
-  EXPECT_THROW(sweep_status(reader, "nope"), std::invalid_argument);
+  EXPECT_THROW(sweep_status(reader, "nope", 600, 0), std::invalid_argument);
 }
 
 TEST(Slurm, ParsesTimeLimits) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,11 +77,11 @@ TEST(SweepTorch, ImageFolderSweepDecodesOncePerWorker) {
   image_testing::ScratchFolder folder("sweep_imf");
   image_testing::write_photo_folder(folder.path(), {"a", "b", "c"}, 8, 3);  // 24 + 9 images
   ScratchDir dir;
-  const CmdResult r = shell(
-      mpirun(3) + kNds + " sweep --space regnet_x_cifar --flops :20M -n 6 --db " + dir.file("f.db") +
-          " --name t --seed 2 --data imagefolder:" + folder.path() +
-          " --cache 64M --epochs 2 --batch-size 8 --threads 1 --quiet",
-      dir.path());
+  const CmdResult r =
+      shell(mpirun(3) + kNds + " sweep --space regnet_x_cifar --flops :20M -n 6 --db " +
+                dir.file("f.db") + " --name t --seed 2 --data imagefolder:" + folder.path() +
+                " --cache 64M --epochs 2 --batch-size 8 --threads 1 --quiet",
+            dir.path());
   ASSERT_EQ(r.code, 0) << r.err;
   std::map<int64_t, std::vector<store::TrialRecord>> by_rank;
   for (const auto& [i, t] : latest(dir.file("f.db"))) {
@@ -102,6 +103,32 @@ TEST(SweepTorch, ImageFolderSweepDecodesOncePerWorker) {
       shell(kNds + " report --db " + dir.file("f.db") + " --sweep t --format md", dir.path());
   ASSERT_EQ(report.code, 0) << report.err;
   EXPECT_NE(report.out.find("imagefolder:" + name), std::string::npos);
+}
+
+// A worker that cannot start (its node lacks the data: it runs in a folder
+// without the relative image folder) tells rank 0, which names it, and does
+// not make mpirun end the healthy ranks: the other worker trains every trial.
+TEST(SweepTorch, AWorkerThatCannotStartLeavesTheOthersTraining) {
+  ScratchDir dir;
+  image_testing::write_photo_folder(dir.file("imgs"), {"a", "b"}, 4, 2);
+  ASSERT_EQ(mkdir(dir.file("elsewhere").c_str(), 0755), 0);
+  const std::string args = " sweep --space regnet_x_cifar --flops :20M -n 3 --db " +
+                           dir.file("f.db") +
+                           " --name t --data imagefolder:imgs --epochs 1 --batch-size 4 "
+                           "--threads 1 --quiet";
+  // Ranks 0 and 1 run in the scratch folder, rank 2 elsewhere.
+  const CmdResult r = shell("cd " + dir.path() + " && timeout 300 " + mpirun(2) + kNds + args +
+                                " : --wdir " + dir.file("elsewhere") + " -np 1 " + kNds + args,
+                            dir.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("rank 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot train"), std::string::npos) << r.err;
+  const auto trials = latest(dir.file("f.db"));
+  ASSERT_EQ(trials.size(), 3u);
+  for (const auto& [i, t] : trials) {
+    EXPECT_EQ(t.state, store::TrialState::kComplete) << t.error;
+    EXPECT_EQ(t.rank, 1) << i;
+  }
 }
 
 TEST(SweepTorch, NanLossIsDivergedAndTheSweepEnds) {

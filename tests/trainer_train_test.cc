@@ -23,17 +23,16 @@ using nds::trainer::TrainResult;
 
 // A small residual network on 4-class 16x16 images: a few seconds per run.
 nds::NetSpec small_net(int classes = 4) {
-  return nds::expand_params(
-      {{"family", "anynet"},
-       {"stem_type", "res_stem_cifar"},
-       {"stem_w", 16},
-       {"block_type", "res_bottleneck_block"},
-       {"depths", {1, 1}},
-       {"widths", {16, 32}},
-       {"strides", {1, 2}},
-       {"group_widths", {8, 8}},
-       {"se_ratio", 0.25}},
-      {3, classes});
+  return nds::expand_params({{"family", "anynet"},
+                             {"stem_type", "res_stem_cifar"},
+                             {"stem_w", 16},
+                             {"block_type", "res_bottleneck_block"},
+                             {"depths", {1, 1}},
+                             {"widths", {16, 32}},
+                             {"strides", {1, 2}},
+                             {"group_widths", {8, 8}},
+                             {"se_ratio", 0.25}},
+                            {3, classes});
 }
 
 Dataset small_data(int64_t val = 0) {
@@ -118,8 +117,7 @@ TEST(TrainerTrain, DivergenceIsReportedNotThrown) {
   EXPECT_NE(r.divergence.find("loss"), std::string::npos) << r.divergence;
   EXPECT_NE(r.divergence.find("epoch 1"), std::string::npos) << r.divergence;
   EXPECT_LT(r.steps, 3 * 16);
-  const nlohmann::json j =
-      nds::trainer::run_record(small_net(), 16, data, c, r);
+  const nlohmann::json j = nds::trainer::run_record(small_net(), 16, data, c, r);
   EXPECT_TRUE(j["diverged"].get<bool>());
   EXPECT_TRUE(j.contains("divergence"));
 }
@@ -138,9 +136,9 @@ TEST(TrainerTrain, StepsLimitValidationSplitAndRecord) {
   EXPECT_GE(r.epochs[0].val_top1_err, 0);
   EXPECT_GE(r.epochs[0].test_top1_err, 0);
   const nlohmann::json j = nds::trainer::run_record(small_net(), 16, data, c, r);
-  for (const char* key : {"model", "spec", "params", "flops", "data", "config", "epochs", "steps",
-                          "images_per_s", "test_top1_err", "test_top5_err", "val_top1_err",
-                          "train_loss", "diverged"})
+  for (const char* key :
+       {"model", "spec", "params", "flops", "data", "config", "epochs", "steps", "images_per_s",
+        "test_top1_err", "test_top5_err", "val_top1_err", "train_loss", "diverged"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_EQ(j["data"]["train_images"], 512 - 64);
   EXPECT_EQ(j["config"]["label_smoothing"], 0.1);
@@ -190,6 +188,16 @@ TEST(TrainerTrain, BadConfigurations) {
   EXPECT_THROW(c.validate(), std::invalid_argument);
   EXPECT_THROW(nds::trainer::resolve_device("tpu"), std::invalid_argument);
   EXPECT_EQ(nds::trainer::resolve_device("cpu"), torch::Device(torch::kCPU));
+  c = small_config();
+  c.device_slot = -1;
+  EXPECT_THROW(c.validate(), std::invalid_argument);
+  EXPECT_THROW(nds::trainer::resolve_device("cpu", -1), std::invalid_argument);
+  // A slot picks among the GPUs (slot % count); without one it is the CPU.
+  if (!torch::cuda::is_available())
+    EXPECT_EQ(nds::trainer::resolve_device("auto", 5), torch::Device(torch::kCPU));
+  else
+    EXPECT_EQ(nds::trainer::resolve_device("auto", 5).index(),
+              5 % static_cast<int>(torch::cuda::device_count()));
   EXPECT_GE(nds::trainer::available_cores(), 1);
 }
 
@@ -214,9 +222,10 @@ TEST(TrainerTrain, FusedSgdEqualsTorchSgd) {
     // Weight decay on the first and last tensors only, as with wd_bn_bias off.
     nds::trainer::Sgd sgd({{{mine[0], mine[2]}, 5e-4}, {{mine[1]}, 0.0}}, 0.9, nesterov);
     std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(std::vector<torch::Tensor>{ref[0], ref[2]},
-                        std::make_unique<torch::optim::SGDOptions>(
-                            torch::optim::SGDOptions(0.1).momentum(0.9).nesterov(nesterov).weight_decay(5e-4)));
+    groups.emplace_back(
+        std::vector<torch::Tensor>{ref[0], ref[2]},
+        std::make_unique<torch::optim::SGDOptions>(
+            torch::optim::SGDOptions(0.1).momentum(0.9).nesterov(nesterov).weight_decay(5e-4)));
     groups.emplace_back(std::vector<torch::Tensor>{ref[1]},
                         std::make_unique<torch::optim::SGDOptions>(
                             torch::optim::SGDOptions(0.1).momentum(0.9).nesterov(nesterov)));

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -143,18 +142,6 @@ std::vector<Sgd::Group> parameter_groups(Net& net, const TrainConfig& c) {
   return {decay, no_decay};
 }
 
-int local_rank() {
-  for (const char* var : {"LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MV2_COMM_WORLD_LOCAL_RANK",
-                          "MPI_LOCALRANKID", "SLURM_LOCALID"}) {
-    if (const char* v = std::getenv(var)) {
-      char* end = nullptr;
-      const long r = std::strtol(v, &end, 10);
-      if (end != v && r >= 0) return static_cast<int>(r);
-    }
-  }
-  return 0;
-}
-
 }  // namespace
 
 void TrainConfig::validate() const {
@@ -181,6 +168,7 @@ void TrainConfig::validate() const {
   require(threads >= 0, "threads must be >= 1 (0 = all cores), got " + std::to_string(threads));
   require(device == "auto" || device == "cpu" || device == "cuda",
           "unknown device '" + device + "' (auto, cpu, cuda)");
+  require(device_slot >= 0, "device slot must be >= 0, got " + std::to_string(device_slot));
   require(layout == "auto" || layout == "nchw" || layout == "nhwc",
           "unknown layout '" + layout + "' (auto, nchw, nhwc)");
 }
@@ -229,9 +217,9 @@ nlohmann::json to_json(const EpochMetrics& m) {
 void reuse_freed_memory() {
 #ifdef __GLIBC__
   static const bool done = [] {
-    mallopt(M_ARENA_MAX, 2);                // threads share freed blocks
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);    // glibc's maximum; fixes the threshold
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);     // keep the heap top
+    mallopt(M_ARENA_MAX, 2);              // threads share freed blocks
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum; fixes the threshold
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);   // keep the heap top
     return true;
   }();
   (void)done;
@@ -245,13 +233,15 @@ int available_cores() {
   return 1;
 }
 
-torch::Device resolve_device(const std::string& name) {
+torch::Device resolve_device(const std::string& name, int slot) {
+  if (slot < 0)
+    throw std::invalid_argument("device slot must be >= 0, got " + std::to_string(slot));
   if (name == "cpu") return torch::kCPU;
   if (name != "auto" && name != "cuda")
     throw std::invalid_argument("unknown device '" + name + "' (auto, cpu, cuda)");
   if (torch::cuda::is_available()) {
     const auto count = static_cast<int>(torch::cuda::device_count());
-    return {torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank() % count)};
+    return {torch::kCUDA, static_cast<c10::DeviceIndex>(slot % count)};
   }
   if (name == "cuda")
     throw std::invalid_argument("--device cuda, but this LibTorch has no CUDA or sees no GPU");
@@ -277,8 +267,8 @@ struct Run {
   int64_t steps_per_epoch = 0;
   int64_t total_steps = 0;
   int64_t warmup = 0;
-  int64_t k = 1;      // top-k of the error
-  int64_t step = 0;   // optimizer steps so far
+  int64_t k = 1;     // top-k of the error
+  int64_t step = 0;  // optimizer steps so far
   Rng order_rng{};
   torch::nn::functional::CrossEntropyFuncOptions loss_options{};
   TrainResult result{};
@@ -303,8 +293,8 @@ void show_progress(Run& r, const torch::Tensor& stats, int64_t s, double lr,
   const torch::Tensor h = stats.to(torch::kCPU);
   const double done = static_cast<double>(s + 1);
   r.progress->update(s + 1, h[0].item<double>() / done,
-                     100.0 * (1.0 - h[1].item<double>() / (done * static_cast<double>(r.batch))), lr,
-                     done * static_cast<double>(r.batch) / seconds_since(epoch_start));
+                     100.0 * (1.0 - h[1].item<double>() / (done * static_cast<double>(r.batch))),
+                     lr, done * static_cast<double>(r.batch) / seconds_since(epoch_start));
 }
 
 // The optimizer steps of one epoch; sums of losses and rank hits go to
@@ -423,7 +413,7 @@ TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Prog
   const Clock::time_point run_start = Clock::now();
   const int threads = config.threads > 0 ? config.threads : available_cores();
   torch::set_num_threads(threads);
-  const torch::Device device = resolve_device(config.device);
+  const torch::Device device = resolve_device(config.device, config.device_slot);
   const int64_t n = data.train_size();
   if (config.batch_size > n)
     throw std::invalid_argument("batch size " + std::to_string(config.batch_size) +
@@ -433,7 +423,12 @@ TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Prog
   const bool channels_last = config.channels_last(device);
   if (channels_last) to_channels_last(*net);
 
-  Run r{net, config, progress, hooks, device, feeds_for(data, config, device),
+  Run r{net,
+        config,
+        progress,
+        hooks,
+        device,
+        feeds_for(data, config, device),
         Sgd(parameter_groups(net, config), config.momentum, config.nesterov)};
   r.batch = config.batch_size;
   r.steps_per_epoch = n / r.batch;  // the last partial batch is dropped, as pycls does
