@@ -954,13 +954,20 @@ int64_t Store::requeue_stale(int64_t sweep_id, double grace_seconds, int64_t max
   return requeued;
 }
 
-bool Store::lose(int64_t trial_id, const std::string& error) {
-  Op op(*this);
+std::optional<int64_t> Store::running_in(int64_t trial_id) {
   Statement& st = stmt(kTrialState);
   st.bind(1, trial_id);
-  const bool running = st.step() && st.text(0) == "RUNNING";
-  const int64_t sweep_id = running ? st.int64(1) : 0;
+  std::optional<int64_t> sweep_id;
+  if (st.step() && st.text(0) == "RUNNING") sweep_id = st.int64(1);
   st.reset();
+  return sweep_id;
+}
+
+bool Store::lose(int64_t trial_id, const std::string& error) {
+  Op op(*this);
+  const std::optional<int64_t> sweep = running_in(trial_id);
+  const int64_t sweep_id = sweep.value_or(0);
+  const bool running = sweep.has_value();
   if (running) {
     stmt(kMarkLost).bind(1, trial_id).bind(2, now()).bind(3, error).run();
     insert_event("trial_lost", sweep_id, trial_id, {{"error", error}});
@@ -986,11 +993,9 @@ int64_t Store::requeue_failed(int64_t sweep_id, int64_t max_attempts) {
 
 bool Store::release(int64_t trial_id) {
   Op op(*this);
-  Statement& st = stmt(kTrialState);
-  st.bind(1, trial_id);
-  const bool running = st.step() && st.text(0) == "RUNNING";
-  const int64_t sweep_id = running ? st.int64(1) : 0;
-  st.reset();
+  const std::optional<int64_t> sweep = running_in(trial_id);
+  const int64_t sweep_id = sweep.value_or(0);
+  const bool running = sweep.has_value();
   if (running) {
     stmt(kReleaseTrial).bind(1, trial_id).run();
     stmt(kDeleteEpochs).bind(1, trial_id).run();  // a WAITING trial has no progress

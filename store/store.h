@@ -237,6 +237,7 @@ class Store {
               const std::string& error);
   void insert_epochs(int64_t trial_id, const std::vector<EpochMetrics>& epochs);
   int64_t requeue(int64_t trial_id, int64_t sweep_id, const std::string& reason);
+  std::optional<int64_t> running_in(int64_t trial_id);  // its sweep when RUNNING
   void insert_event(const std::string& kind, std::optional<int64_t> sweep_id,
                     std::optional<int64_t> trial_id, const nlohmann::json& detail);
   void insert_event_batched(const std::string& kind, std::optional<int64_t> sweep_id,

@@ -21,6 +21,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "store/reader.h"
 #include "tests/cluster_testing.h"
@@ -251,25 +252,33 @@ std::optional<store::TrialRecord> lost_attempt(const ScratchDir& dir) {
   return std::nullopt;
 }
 
+// Starts a sweep of `n` trials of 0.3 s with a 2 s heartbeat timeout and,
+// once two are COMPLETE, stops rank 1 (SIGSTOP, as a hung GPU would leave
+// it). Returns mpirun's pid and rank 1's.
+std::pair<pid_t, pid_t> start_and_hang_a_worker(const ScratchDir& dir, int n) {
+  const pid_t pid =
+      start(mpirun(3) + kNds + sweep_args(dir, n, "noop:300") + " --heartbeat-timeout 2",
+            dir.file("err.txt"));
+  wait_for_complete(dir, 2, 60);
+  const pid_t worker = rank_pid(pid, 1);
+  if (worker > 0) kill(worker, SIGSTOP);
+  return {pid, worker};
+}
+
 // A worker that stops answering mid-trial (SIGSTOP, as a hung GPU would) is
 // given up after --heartbeat-timeout: its trial is trained again elsewhere,
 // every sample ends COMPLETE once, and the job ends without the lost rank
 // (status 4), naming it.
 TEST(SweepMpi, HungWorkerIsGivenUpAndTheJobEndsWithoutIt) {
   ScratchDir dir;
-  const std::string err = dir.file("err.txt");
-  const pid_t pid =
-      start(mpirun(3) + kNds + sweep_args(dir, 12, "noop:300") + " --heartbeat-timeout 2", err);
-  wait_for_complete(dir, 2, 60);
-  const pid_t worker = rank_pid(pid, 1);
+  const auto [pid, worker] = start_and_hang_a_worker(dir, 12);
   ASSERT_GT(worker, 0);
-  kill(worker, SIGSTOP);
   const double stopped_at = now_s();
   const int code = wait_exit(pid, 120);
   // 10 trials of 0.3 s left for one worker, the 2 s timeout, MPI_Abort.
   EXPECT_LT(now_s() - stopped_at, 2 + 10 * 0.3 + 20);
   kill(worker, SIGKILL);
-  const std::string log = store::testing::read_bytes(err);
+  const std::string log = store::testing::read_bytes(dir.file("err.txt"));
   EXPECT_EQ(code, 4) << log;
   EXPECT_NE(log.find("no heartbeat from rank 1"), std::string::npos) << log;
   EXPECT_NE(log.find("without the lost rank 1"), std::string::npos) << log;
@@ -290,13 +299,8 @@ TEST(SweepMpi, HungWorkerIsGivenUpAndTheJobEndsWithoutIt) {
 // more trials, and the job ends normally.
 TEST(SweepMpi, LateResultOfAWorkerGivenUpIsNotRecorded) {
   ScratchDir dir;
-  const std::string err = dir.file("err.txt");
-  const pid_t pid =
-      start(mpirun(3) + kNds + sweep_args(dir, 40, "noop:300") + " --heartbeat-timeout 2", err);
-  wait_for_complete(dir, 2, 60);
-  const pid_t worker = rank_pid(pid, 1);
+  const auto [pid, worker] = start_and_hang_a_worker(dir, 40);
   ASSERT_GT(worker, 0);
-  kill(worker, SIGSTOP);
   std::optional<store::TrialRecord> lost;
   for (int i = 0; i < 600 && !lost; ++i) {
     usleep(50 * 1000);
@@ -305,7 +309,7 @@ TEST(SweepMpi, LateResultOfAWorkerGivenUpIsNotRecorded) {
   kill(worker, SIGCONT);
   ASSERT_TRUE(lost);
   const int code = wait_exit(pid, 120);
-  const std::string log = store::testing::read_bytes(err);
+  const std::string log = store::testing::read_bytes(dir.file("err.txt"));
   EXPECT_EQ(code, 0) << log;
   EXPECT_NE(log.find("late result is not recorded"), std::string::npos) << log;
   expect_each_complete_once(dir, 40);
