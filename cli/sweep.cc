@@ -27,6 +27,7 @@
 #include "cli/version.h"
 #include "cluster/comm.h"
 #include "cluster/farm.h"
+#include "cluster/messages.h"
 #include "cluster/noop_runner.h"
 #include "cluster/resources.h"
 #include "cluster/signals.h"
@@ -512,34 +513,28 @@ std::unique_ptr<cluster::TrialRunner> make_runner(const std::string& runner, con
   return torch_sweep_api().make_runner(recipe, data, ro, device);
 }
 
-cluster::FarmOptions farm_options(const json& go) {
-  cluster::FarmOptions f;
-  f.quiet = go.value("quiet", false);
-  f.total = go.value("total", int64_t{0});
-  f.max_attempts = go.value("max_attempts", int64_t{0});
-  f.heartbeat_timeout_s = go.value("heartbeat_timeout_s", cluster::kDefaultHeartbeatTimeoutS);
+cluster::FarmOptions farm_options(const cluster::GoMessage& go) {
+  cluster::FarmOptions f = go.farm_options();
   if (const char* inject = std::getenv("NDS_INJECT_FAILURE")) f.inject_failure = inject;
   f.log = &std::cerr;
   return f;
 }
 
 int run_worker(cluster::Comm& comm) {
-  const json go = cluster::wait_for_message(comm, 0);
+  const cluster::GoMessage go = cluster::go_from_json(cluster::wait_for_message(comm, 0));
   // No-go: rank 0 prints why and exits with the status. A worker exits 0, for
   // mpirun stops the whole job at the first non-zero exit, which could kill
   // rank 0 before its message is out.
-  if (!go.value("go", false)) return kExitOk;
-  const std::string runner = go.at("runner").get<std::string>();
-  int threads = go.at("threads").get<int>();
-  const bool with_root = go.at("host").get<std::string>() == cluster::host_name();
-  if (threads <= 0) threads = cluster::default_threads(cluster::local_size() - (with_root ? 1 : 0));
-  const json recipe = go.at("recipe");
-  const std::string device = go.at("device").get<std::string>();
-  const std::string data = go.at("data").get<std::string>();
+  if (!go.go) return kExitOk;
+  const bool with_root = go.host == cluster::host_name();
+  const int threads = go.threads > 0
+                          ? go.threads
+                          : cluster::default_threads(cluster::local_size() - (with_root ? 1 : 0));
   try {
     return cluster::work(
-        comm, [&] { return make_runner(runner, recipe, data, threads, device, with_root); }, recipe,
-        farm_options(go));
+        comm,
+        [&] { return make_runner(go.runner, go.recipe, go.data, threads, go.device, with_root); },
+        go.recipe, farm_options(go));
   } catch (const std::exception& e) {
     // Rank 0 would wait for this rank forever (and MPI_Finalize with it).
     std::cerr << "nds sweep: rank " << comm.rank() << ": " << e.what() << '\n';
@@ -595,8 +590,14 @@ int finish_run(cluster::Comm& comm, const Plan& plan, const Opened& opened,
   return kExitOk;
 }
 
-void send_all(cluster::Comm& comm, const json& msg) {
-  const std::string bytes = json_dump(msg);
+cluster::GoMessage no_go(int code) {
+  cluster::GoMessage m;
+  m.code = code;
+  return m;
+}
+
+void send_all(cluster::Comm& comm, const cluster::GoMessage& msg) {
+  const std::string bytes = json_dump(to_json(msg));
   for (int r = 1; r < comm.size(); ++r) comm.send(r, bytes);
 }
 
@@ -619,7 +620,7 @@ int run_sweep(const std::vector<std::string>& args) {
   try {
     plan = parse(args);
     if (plan.help) {
-      send_all(comm, {{"go", false}, {"code", kExitOk}});
+      send_all(comm, no_go(kExitOk));
       return kExitOk;
     }
     const int threads = plan.threads > 0 ? plan.threads : cluster::default_threads(1);
@@ -628,27 +629,28 @@ int run_sweep(const std::vector<std::string>& args) {
       runner = make_runner(plan.runner, plan.recipe, plan.data, threads, plan.device, false);
     opened = open_sweep(plan, comm.size());
   } catch (const std::invalid_argument&) {
-    send_all(comm, {{"go", false}, {"code", kExitUsage}});
+    send_all(comm, no_go(kExitUsage));
     throw;
   } catch (const po::error&) {
-    send_all(comm, {{"go", false}, {"code", kExitUsage}});
+    send_all(comm, no_go(kExitUsage));
     throw;
   } catch (...) {
-    send_all(comm, {{"go", false}, {"code", kExitFailure}});
+    send_all(comm, no_go(kExitFailure));
     throw;
   }
 
-  const json go = {{"go", true},
-                   {"recipe", plan.recipe},
-                   {"runner", plan.runner},
-                   {"threads", plan.threads},
-                   {"device", plan.device},
-                   {"data", plan.data},
-                   {"host", cluster::host_name()},
-                   {"quiet", plan.quiet},
-                   {"total", opened.total},
-                   {"max_attempts", plan.max_retries > 0 ? plan.max_retries + 1 : 0},
-                   {"heartbeat_timeout_s", plan.heartbeat_timeout_s}};
+  cluster::GoMessage go;
+  go.go = true;
+  go.recipe = plan.recipe;
+  go.runner = plan.runner;
+  go.threads = plan.threads;
+  go.device = plan.device;
+  go.data = plan.data;
+  go.host = cluster::host_name();
+  go.quiet = plan.quiet;
+  go.total = opened.total;
+  go.max_attempts = plan.max_retries > 0 ? plan.max_retries + 1 : 0;
+  go.heartbeat_timeout_s = plan.heartbeat_timeout_s;
   send_all(comm, go);
   store::Store& store = *opened.store;
   const store::StateCounts before = store.counts(opened.sweep_id);

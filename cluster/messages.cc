@@ -28,6 +28,50 @@ TrialStatus status_from(const std::string& s) {
 
 }  // namespace
 
+FarmOptions GoMessage::farm_options() const {
+  FarmOptions f;
+  f.quiet = quiet;
+  f.total = total;
+  f.max_attempts = max_attempts;
+  f.heartbeat_timeout_s = heartbeat_timeout_s;
+  return f;
+}
+
+json to_json(const GoMessage& m) {
+  if (!m.go) return {{"go", false}, {"code", m.code}};
+  return {{"go", true},
+          {"recipe", m.recipe},
+          {"runner", m.runner},
+          {"threads", m.threads},
+          {"device", m.device},
+          {"data", m.data},
+          {"host", m.host},
+          {"quiet", m.quiet},
+          {"total", m.total},
+          {"max_attempts", m.max_attempts},
+          {"heartbeat_timeout_s", m.heartbeat_timeout_s}};
+}
+
+GoMessage go_from_json(const json& j) {
+  GoMessage m;
+  m.go = j.at("go").get<bool>();
+  if (!m.go) {
+    m.code = j.at("code").get<int>();
+    return m;
+  }
+  m.recipe = j.at("recipe");
+  m.runner = j.at("runner").get<std::string>();
+  m.threads = j.at("threads").get<int>();
+  m.device = j.at("device").get<std::string>();
+  m.data = j.at("data").get<std::string>();
+  m.host = j.at("host").get<std::string>();
+  m.quiet = j.at("quiet").get<bool>();
+  m.total = j.at("total").get<int64_t>();
+  m.max_attempts = j.at("max_attempts").get<int64_t>();
+  m.heartbeat_timeout_s = j.at("heartbeat_timeout_s").get<double>();
+  return m;
+}
+
 json to_json(const store::ClaimedTrial& t) {
   return {{"trial_id", t.trial_id},
           {"sweep_id", t.sweep_id},

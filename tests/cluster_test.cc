@@ -45,6 +45,35 @@ TEST(Messages, ClaimedTrialRoundTrips) {
   EXPECT_EQ(u.reference, "resnet18");
 }
 
+// The go message carries everything a worker needs; a no-go only its code.
+TEST(Messages, GoMessageRoundTrips) {
+  GoMessage go;
+  go.go = true;
+  go.recipe = {{"epochs", 2}, {"lr", 0.1}};
+  go.runner = "noop:5";
+  go.threads = 3;
+  go.device = "cpu";
+  go.data = "imagefolder:imgs";
+  go.host = "node7";
+  go.quiet = true;
+  go.total = 12;
+  go.max_attempts = 3;
+  go.heartbeat_timeout_s = 2.5;
+  const nlohmann::json j = nlohmann::json::parse(to_json(go).dump());
+  const GoMessage back = go_from_json(j);
+  EXPECT_EQ(to_json(back), to_json(go));
+  const FarmOptions f = back.farm_options();
+  EXPECT_EQ(f.total, 12);
+  EXPECT_EQ(f.max_attempts, 3);
+  EXPECT_EQ(f.heartbeat_timeout_s, 2.5);
+  EXPECT_TRUE(f.quiet);
+  GoMessage no;
+  no.code = 2;
+  EXPECT_EQ(to_json(no), (nlohmann::json{{"go", false}, {"code", 2}}));
+  EXPECT_FALSE(go_from_json(to_json(no)).go);
+  EXPECT_EQ(go_from_json(to_json(no)).code, 2);
+}
+
 TEST(Messages, OutcomeRoundTripsExactlyWithNaN) {
   TrialOutcome o;
   o.status = TrialStatus::kDiverged;
