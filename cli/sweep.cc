@@ -515,7 +515,6 @@ std::unique_ptr<cluster::TrialRunner> make_runner(const std::string& runner, con
 
 cluster::FarmOptions farm_options(const cluster::GoMessage& go) {
   cluster::FarmOptions f = go.farm_options();
-  if (const char* inject = std::getenv("NDS_INJECT_FAILURE")) f.inject_failure = inject;
   f.log = &std::cerr;
   return f;
 }

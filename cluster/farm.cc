@@ -8,7 +8,6 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
-#include <unordered_set>
 
 #include "cluster/messages.h"
 #include "cluster/resources.h"
@@ -134,14 +133,10 @@ void count(FarmReport& report, TrialStatus status) {
   }
 }
 
-// Runs one trial, turning an exception into a FAILED outcome; applies the
-// test-only failure injection first.
+// Runs one trial, turning an exception into a FAILED outcome.
 TrialOutcome run_trial(TrialRunner& runner, const store::ClaimedTrial& trial, const json& recipe,
-                       TrialEvents& events, const std::unordered_set<int64_t>& inject) {
+                       TrialEvents& events) {
   try {
-    if (trial.reference.empty() && inject.count(trial.sample_index))
-      throw std::runtime_error("injected failure (NDS_INJECT_FAILURE) in sample " +
-                               std::to_string(trial.sample_index));
     return runner.run(trial, recipe, events);
   } catch (const std::exception& e) {
     TrialOutcome o;
@@ -150,11 +145,6 @@ TrialOutcome run_trial(TrialRunner& runner, const store::ClaimedTrial& trial, co
     if (o.error.empty()) o.error = "unknown error";
     return o;
   }
-}
-
-std::unordered_set<int64_t> inject_set(const std::string& spec) {
-  const std::vector<int64_t> v = parse_index_list(spec);
-  return {v.begin(), v.end()};
 }
 
 json wait_for(Comm& comm, int source, int max_sleep_us) {
@@ -229,7 +219,6 @@ class WorkerEvents : public TrialEvents {
 void run_trials_here(store::Store& store, int64_t sweep_id, TrialRunner& runner, const json& recipe,
                      const FarmOptions& options, FarmReport& report) {
   ProgressLog log(options);
-  const auto inject = inject_set(options.inject_failure);
   const store::Worker me{0, host_name(), runner.device()};
   while (!stop_requested()) {
     const std::optional<store::ClaimedTrial> trial = claim_next(store, sweep_id, me, options);
@@ -237,7 +226,7 @@ void run_trials_here(store::Store& store, int64_t sweep_id, TrialRunner& runner,
     ++report.dispatched;
     SerialEvents events(store, trial->trial_id, options.heartbeat_s);
     const Clock::time_point t0 = Clock::now();
-    const TrialOutcome outcome = run_trial(runner, *trial, recipe, events, inject);
+    const TrialOutcome outcome = run_trial(runner, *trial, recipe, events);
     const double seconds = seconds_since(t0);
     report.busy_s += seconds;
     record_outcome(store, trial->trial_id, outcome);
@@ -516,23 +505,6 @@ json wait_for_message(Comm& comm, int source) {
   return wait_for(comm, source, kIdleMaxSleepUs);
 }
 
-std::vector<int64_t> parse_index_list(const std::string& spec) {
-  std::vector<int64_t> out;
-  size_t start = 0;
-  while (start < spec.size()) {
-    size_t comma = spec.find(',', start);
-    if (comma == std::string::npos) comma = spec.size();
-    const std::string item = spec.substr(start, comma - start);
-    if (item.empty() || item.size() > 18 ||
-        item.find_first_not_of("0123456789") != std::string::npos)
-      throw std::invalid_argument("bad sample index '" + item + "' in '" + spec +
-                                  "' (expected a list like 3,7,11)");
-    out.push_back(std::stoll(item));
-    start = comma + 1;
-  }
-  return out;
-}
-
 bool record_outcome(store::Store& store, int64_t trial_id, const TrialOutcome& o) {
   switch (o.status) {
     case TrialStatus::kComplete:
@@ -581,7 +553,6 @@ int work(Comm& comm, const RunnerFactory& make_runner, const json& recipe,
     comm.send(0, json_text(json{{"type", "fatal"}, {"error", e.what()}}));
     return 0;
   }
-  const auto inject = inject_set(options.inject_failure);
   comm.send(
       0, json_text(json{{"type", "ready"}, {"host", host_name()}, {"device", runner->device()}}));
   bool parked = false;
@@ -597,7 +568,7 @@ int work(Comm& comm, const RunnerFactory& make_runner, const json& recipe,
     const store::ClaimedTrial trial = claimed_from_json(msg.at("trial"));
     WorkerEvents events(comm, trial.trial_id, heartbeat_interval(options));
     const Clock::time_point t0 = Clock::now();
-    const TrialOutcome outcome = run_trial(*runner, trial, recipe, events, inject);
+    const TrialOutcome outcome = run_trial(*runner, trial, recipe, events);
     comm.send(
         0, json_text(json{
                {"type", "result"}, {"seconds", seconds_since(t0)}, {"outcome", to_json(outcome)}}));

@@ -59,9 +59,6 @@ struct FarmOptions {
   int64_t max_attempts = 0;
   bool quiet = false;  // no progress lines on `log`
   std::ostream* log = nullptr;
-  // Test-only failure injection: sample indices whose trials throw before
-  // training (from NDS_INJECT_FAILURE, "3,7,11").
-  std::string inject_failure;
 };
 
 struct FarmReport {
@@ -106,9 +103,5 @@ double heartbeat_interval(const FarmOptions& options);
 
 // Waits (polling, with short sleeps) for the next message from `source`.
 nlohmann::json wait_for_message(Comm& comm, int source);
-
-// Sample indices listed in `spec` ("3,7,11"); throws std::invalid_argument
-// naming a bad entry.
-std::vector<int64_t> parse_index_list(const std::string& spec);
 
 }  // namespace nds::cluster

@@ -1,8 +1,10 @@
 #include "cluster/noop_runner.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
+#include <unordered_set>
 
 namespace nds::cluster {
 namespace {
@@ -11,10 +13,14 @@ using Clock = std::chrono::steady_clock;
 
 class NoopRunner : public TrialRunner {
  public:
-  explicit NoopRunner(double ms) : ms_(ms) {}
+  explicit NoopRunner(const NoopSpec& spec)
+      : ms_(spec.milliseconds), fail_(spec.fail.begin(), spec.fail.end()) {}
 
   TrialOutcome run(const store::ClaimedTrial& trial, const nlohmann::json&,
                    TrialEvents& events) override {
+    if (trial.reference.empty() && fail_.count(trial.sample_index))
+      throw std::runtime_error("injected failure (test runner) in sample " +
+                               std::to_string(trial.sample_index));
     const Clock::time_point end =
         Clock::now() + std::chrono::microseconds(static_cast<int64_t>(ms_ * 1000));
     // Wakes every 10 ms at most to behave like a runner between steps.
@@ -52,23 +58,56 @@ class NoopRunner : public TrialRunner {
 
  private:
   double ms_;
+  std::unordered_set<int64_t> fail_;
 };
+
+// "3,7,11" -> {3, 7, 11}; throws naming a bad entry.
+std::vector<int64_t> parse_index_list(const std::string& list, const std::string& spec) {
+  std::vector<int64_t> out;
+  size_t start = 0;
+  while (start < list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    const std::string item = list.substr(start, comma - start);
+    if (item.empty() || item.size() > 18 ||
+        item.find_first_not_of("0123456789") != std::string::npos)
+      throw std::invalid_argument("bad sample index '" + item + "' in --test-runner '" + spec +
+                                  "' (expected fail=3,7,11)");
+    out.push_back(std::stoll(item));
+    start = comma + 1;
+  }
+  return out;
+}
+
+double parse_milliseconds(const std::string& ms, const std::string& spec) {
+  char* end = nullptr;
+  const double v = std::strtod(ms.c_str(), &end);
+  if (ms.empty() || end != ms.c_str() + ms.size() || !(v >= 0 && v <= 3.6e6))
+    throw std::invalid_argument("--test-runner must be noop[:MS][:fail=I,J], got '" + spec + "'");
+  return v;
+}
 
 }  // namespace
 
-std::unique_ptr<TrialRunner> make_noop_runner(double milliseconds) {
-  return std::make_unique<NoopRunner>(milliseconds);
+std::unique_ptr<TrialRunner> make_noop_runner(const NoopSpec& spec) {
+  return std::make_unique<NoopRunner>(spec);
 }
 
-double parse_noop_spec(const std::string& spec) {
-  if (spec == "noop") return 0;
-  if (spec.rfind("noop:", 0) == 0) {
-    const std::string ms = spec.substr(5);
-    char* end = nullptr;
-    const double v = std::strtod(ms.c_str(), &end);
-    if (!ms.empty() && end == ms.c_str() + ms.size() && v >= 0 && v <= 3.6e6) return v;
+NoopSpec parse_noop_spec(const std::string& spec) {
+  const std::string usage = "--test-runner must be noop[:MS][:fail=I,J], got '" + spec + "'";
+  if (spec.rfind("noop", 0) != 0) throw std::invalid_argument(usage);
+  NoopSpec out;
+  std::string rest = spec.substr(4);
+  const size_t fail = rest.find(":fail=");
+  if (fail != std::string::npos) {
+    out.fail = parse_index_list(rest.substr(fail + 6), spec);
+    if (out.fail.empty()) throw std::invalid_argument(usage);
+    rest.resize(fail);
   }
-  throw std::invalid_argument("--test-runner must be noop or noop:MS, got '" + spec + "'");
+  if (rest.empty()) return out;
+  if (rest[0] != ':') throw std::invalid_argument(usage);
+  out.milliseconds = parse_milliseconds(rest.substr(1), spec);
+  return out;
 }
 
 }  // namespace nds::cluster

@@ -210,7 +210,10 @@ TEST(SweepCli, GrowingMovesReferencesAfterTheNewSamples) {
 
 TEST(SweepCli, InjectedFailuresAreFailedAndTheRestComplete) {
   ScratchDir dir;
-  const CmdResult r = shell("NDS_INJECT_FAILURE=1,4 " + sweep(dir, "--quiet"), dir.path());
+  // The test runner fails samples 1 and 4.
+  const std::string cmd = kNds + " sweep --space regnet_x_cifar -n 12 --db " + dir.file("r.db") +
+                          " --name s --test-runner noop:fail=1,4 --quiet";
+  const CmdResult r = shell(cmd, dir.path());
   ASSERT_EQ(r.code, 0) << r.err;
   store::Reader reader(dir.file("r.db"));
   const store::SweepSummary s = reader.sweep("s");
@@ -224,8 +227,7 @@ TEST(SweepCli, InjectedFailuresAreFailedAndTheRestComplete) {
     }
   }
   // --max-retries gives them more attempts (which fail again here).
-  const CmdResult retry =
-      shell("NDS_INJECT_FAILURE=1,4 " + sweep(dir, "--quiet --max-retries 1"), dir.path());
+  const CmdResult retry = shell(cmd + " --max-retries 1", dir.path());
   ASSERT_EQ(retry.code, 0) << retry.err;
   store::TrialQuery q;
   q.all_attempts = true;

@@ -150,8 +150,8 @@ TEST(SweepMpi, SigkillThenTheSameCommandCompletesEachTrialOnce) {
 
 TEST(SweepMpi, InjectedFailuresAreRecordedAndWorkersGoOn) {
   ScratchDir dir;
-  const CmdResult r = shell(
-      "NDS_INJECT_FAILURE=0,5,7 " + mpirun(3) + kNds + sweep_args(dir, 12, "noop:10"), dir.path());
+  const CmdResult r =
+      shell(mpirun(3) + kNds + sweep_args(dir, 12, "noop:10:fail=0,5,7"), dir.path());
   ASSERT_EQ(r.code, 0) << r.err;
   const store::SweepSummary s = store::Reader(dir.file("r.db")).sweep("s");
   EXPECT_EQ(s.counts.failed, 3);

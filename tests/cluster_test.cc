@@ -117,12 +117,16 @@ TEST(Messages, OutcomeCarriesDataTimeAndSkippedImages) {
   EXPECT_EQ(old.result.decoded_images, 0);
 }
 
-TEST(Farm, ParsesIndexLists) {
-  EXPECT_EQ(parse_index_list(""), std::vector<int64_t>{});
-  EXPECT_EQ(parse_index_list("3,7,11"), (std::vector<int64_t>{3, 7, 11}));
-  EXPECT_THROW(parse_index_list("3,,7"), std::invalid_argument);
-  EXPECT_THROW(parse_index_list("-1"), std::invalid_argument);
-  EXPECT_THROW(parse_index_list("x"), std::invalid_argument);
+TEST(Farm, ParsesTestRunnerSpecs) {
+  EXPECT_EQ(parse_noop_spec("noop").milliseconds, 0);
+  EXPECT_EQ(parse_noop_spec("noop:2.5").milliseconds, 2.5);
+  const NoopSpec s = parse_noop_spec("noop:10:fail=3,7,11");
+  EXPECT_EQ(s.milliseconds, 10);
+  EXPECT_EQ(s.fail, (std::vector<int64_t>{3, 7, 11}));
+  EXPECT_EQ(parse_noop_spec("noop:fail=2").fail, std::vector<int64_t>{2});
+  for (const char* bad : {"", "nope", "noop:", "noop:-1", "noop:x", "noop:fail=", "noop:fail=3,,7",
+                          "noop:fail=-1", "noop:1:fail=x", "noopy"})
+    EXPECT_THROW(parse_noop_spec(bad), std::invalid_argument) << bad;
 }
 
 // A sweep of `n` fake trials in a fresh database.
@@ -134,9 +138,8 @@ TEST(Farm, SerialRunsEveryTrialOnceAndInjectsFailures) {
   ScratchDir dir;
   store::Store s(dir.file("r.db"));
   const int64_t id = make_sweep(s, 10);
-  auto runner = make_noop_runner(0);
+  auto runner = make_noop_runner({0, {2, 5}});
   FarmOptions o;
-  o.inject_failure = "2,5";
   const FarmReport r = run_serial(s, id, *runner, json::object(), o);
   EXPECT_EQ(r.dispatched, 10);
   EXPECT_EQ(r.complete, 8);
@@ -160,9 +163,8 @@ TEST(Farm, MaxAttemptsRetriesFailedTrialsInTheSameRun) {
   ScratchDir dir;
   store::Store s(dir.file("r.db"));
   const int64_t id = make_sweep(s, 4);
-  auto runner = make_noop_runner(0);
+  auto runner = make_noop_runner({0, {1}});
   FarmOptions o;
-  o.inject_failure = "1";
   o.max_attempts = 3;
   const FarmReport r = run_serial(s, id, *runner, json::object(), o);
   EXPECT_EQ(r.dispatched, 6);  // sample 1 three times
@@ -189,7 +191,7 @@ class StoppingRunner : public TrialRunner {
 
  private:
   int calls_ = 0;
-  std::unique_ptr<TrialRunner> inner_ = make_noop_runner(0);
+  std::unique_ptr<TrialRunner> inner_ = make_noop_runner({});
 };
 
 TEST(Farm, StopReleasesTheRunningTrialAndResumeFinishes) {
@@ -207,7 +209,7 @@ TEST(Farm, StopReleasesTheRunningTrialAndResumeFinishes) {
   EXPECT_EQ(c.running, 0);
   EXPECT_EQ(c.waiting, 4);  // the interrupted one is WAITING again, same attempt
 
-  auto runner = make_noop_runner(0);
+  auto runner = make_noop_runner({});
   const FarmReport again = run_serial(s, id, *runner, json::object(), {});
   EXPECT_EQ(again.complete, 4);
   c = s.counts(id);
