@@ -85,27 +85,6 @@ json config_to_json(const trainer::TrainConfig& c) {
   return j;
 }
 
-trainer::TrainConfig config_from_json(const json& j) {
-  trainer::TrainConfig c;
-  c.epochs = j.at("epochs").get<int>();
-  c.batch_size = j.at("batch_size").get<int>();
-  c.lr = j.at("lr").get<double>();
-  c.momentum = j.at("momentum").get<double>();
-  c.nesterov = j.at("nesterov").get<bool>();
-  c.weight_decay = j.at("weight_decay").get<double>();
-  c.wd_bn_bias = j.at("wd_bn_bias").get<bool>();
-  c.warmup_epochs = j.at("warmup_epochs").get<double>();
-  c.warmup_factor = j.at("warmup_factor").get<double>();
-  c.label_smoothing = j.at("label_smoothing").get<double>();
-  c.augment = j.at("augment").get<bool>();
-  c.zero_init_final_gamma = j.at("zero_init_final_gamma").get<bool>();
-  c.precise_bn = j.at("precise_bn").get<int64_t>();
-  c.max_steps = j.at("max_steps").get<int64_t>();
-  c.eval_batch_size = j.at("eval_batch_size").get<int>();
-  c.layout = j.at("layout").get<std::string>();
-  return c;
-}
-
 SweepRecipe make_recipe(const std::vector<std::string>& args, int resolution, int num_classes) {
   po::options_description opts = training_options();
   po::variables_map vm;
@@ -192,7 +171,7 @@ class TorchRunner : public cluster::TrialRunner {
  public:
   TorchRunner(const json& recipe, const std::string& data_text,
               const cluster::RunnerOptions& options, const std::string& device)
-      : config_(config_from_json(recipe.at("train"))) {
+      : config_(trainer::train_config_from_json(recipe.at("train"))) {
     const json& d = recipe.at("data");
     const trainer::DataSource source = trainer::parse_data_source(data_text);
     if (source.name() != d.at("source").get<std::string>())

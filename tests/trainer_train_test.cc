@@ -62,6 +62,34 @@ TrainResult run(const Dataset& data, const TrainConfig& c, Net* out = nullptr) {
   return r;
 }
 
+// Every recipe field survives the trip through JSON (the sweep stores the
+// recipe and its workers read it back): a field added to one side only fails here.
+TEST(TrainerTrain, RecipeJsonRoundTrips) {
+  nds::trainer::TrainConfig c;
+  c.epochs = 3;
+  c.batch_size = 48;
+  c.lr = 0.05;
+  c.momentum = 0.8;
+  c.nesterov = false;
+  c.weight_decay = 1e-4;
+  c.wd_bn_bias = false;
+  c.warmup_epochs = 0.5;
+  c.warmup_factor = 0.2;
+  c.label_smoothing = 0.1;
+  c.augment = false;
+  c.zero_init_final_gamma = false;
+  c.precise_bn = 512;
+  c.max_steps = 77;
+  c.eval_batch_size = 64;
+  c.layout = "nchw";
+  c.seed = 9;
+  const nlohmann::json j = nds::trainer::to_json(c);
+  EXPECT_EQ(nds::trainer::to_json(nds::trainer::train_config_from_json(j)), j);
+  nlohmann::json no_seed = j;
+  no_seed.erase("seed");
+  EXPECT_EQ(nds::trainer::train_config_from_json(no_seed).seed, 0u);
+}
+
 TEST(TrainerTrain, LossFallsAndTheModelLearns) {
   const Dataset data = small_data();
   const TrainResult r = run(data, small_config());

@@ -193,6 +193,28 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"seed", c.seed}};
 }
 
+TrainConfig train_config_from_json(const nlohmann::json& j) {
+  TrainConfig c;
+  c.epochs = j.at("epochs").get<int>();
+  c.batch_size = j.at("batch_size").get<int>();
+  c.lr = j.at("lr").get<double>();
+  c.momentum = j.at("momentum").get<double>();
+  c.nesterov = j.at("nesterov").get<bool>();
+  c.weight_decay = j.at("weight_decay").get<double>();
+  c.wd_bn_bias = j.at("wd_bn_bias").get<bool>();
+  c.warmup_epochs = j.at("warmup_epochs").get<double>();
+  c.warmup_factor = j.at("warmup_factor").get<double>();
+  c.label_smoothing = j.at("label_smoothing").get<double>();
+  c.augment = j.at("augment").get<bool>();
+  c.zero_init_final_gamma = j.at("zero_init_final_gamma").get<bool>();
+  c.precise_bn = j.at("precise_bn").get<int64_t>();
+  c.max_steps = j.at("max_steps").get<int64_t>();
+  c.eval_batch_size = j.at("eval_batch_size").get<int>();
+  c.layout = j.at("layout").get<std::string>();
+  if (j.contains("seed")) c.seed = j.at("seed").get<uint64_t>();
+  return c;
+}
+
 nlohmann::json to_json(const EpochMetrics& m) {
   nlohmann::json j = {{"epoch", m.epoch},
                       {"steps", m.steps},

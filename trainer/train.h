@@ -54,7 +54,12 @@ struct TrainConfig {
   void validate() const;
 };
 
+// The recipe's JSON (what a sweep stores and sends to its workers), written
+// and read here only, so an option added to TrainConfig is added to both.
+// The seed is optional on reading (a sweep gives each trial its own);
+// threads, device and device slot are the machine's, not the recipe's.
 nlohmann::json to_json(const TrainConfig& c);
+TrainConfig train_config_from_json(const nlohmann::json& j);
 
 struct EpochMetrics {
   int epoch = 0;              // 1-based
