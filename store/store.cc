@@ -471,7 +471,8 @@ bool Store::try_commit(int wait_ms) {
     db_->set_busy_timeout(options_.busy_timeout_ms);
     // In rollback-journal mode a reader holding its lock makes COMMIT busy
     // while the transaction stays open: keep the batch and try again later.
-    if (e.code() == SQLITE_BUSY && db_->in_transaction()) {
+    const bool locked = e.code() == SQLITE_BUSY || e.code() == SQLITE_LOCKED;
+    if (locked && db_->in_transaction()) {
       const double t = monotonic_seconds();
       if (busy_since_ < 0) busy_since_ = t;
       retry_at_ = t + std::min(kMaxRetrySeconds, 0.05 * std::pow(2.0, ++busy_retries_));
