@@ -2,10 +2,8 @@
 // events, specs, errors, query/export/status output): it becomes U+FFFD.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -15,6 +13,7 @@
 
 #include "sampler/design_space.h"
 #include "store/store.h"
+#include "tests/cluster_testing.h"
 #include "tests/store_testing.h"
 
 namespace {
@@ -24,31 +23,14 @@ using nlohmann::json;
 const std::string kBad = "\xff\xfe";              // never valid UTF-8
 const std::string kReplacement = "\xef\xbf\xbd";  // U+FFFD
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Result = nds::cluster::testing::CmdResult;
 
 std::string temp_path(const std::string& name) {
   return ::testing::TempDir() + "nds_utf8_cli_test_" + std::to_string(getpid()) + "_" + name;
 }
 
 Result nds(const std::string& args) {
-  const std::string err_file = temp_path("stderr.txt");
-  const std::string cmd = std::string(NDS_BINARY) + " " + args + " 2>" + err_file;
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  std::remove(err_file.c_str());
-  return r;
+  return nds::cluster::testing::shell(std::string(NDS_BINARY) + " " + args, ::testing::TempDir());
 }
 
 void expect_replaced(const Result& r, const std::string& what) {

@@ -3,16 +3,16 @@
 // died of SIGFPE or SIGSEGV, hung, or were silently counted.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "tests/cluster_testing.h"
 
 namespace {
 
@@ -26,10 +26,7 @@ constexpr double kFewSeconds = 90;
 constexpr double kFewSeconds = 5;
 #endif
 
-struct Result {
-  int code = -1;  // -1 when killed by a signal
-  std::string out;
-  std::string err;
+struct Result : nds::cluster::testing::CmdResult {
   double seconds = 0;
 };
 
@@ -39,21 +36,12 @@ std::string temp_path(const std::string& name) {
 }
 
 Result nds(const std::string& args) {
-  const std::string err_file = temp_path("stderr.txt");
-  // timeout(1) turns a hang into exit 124 instead of a stuck test.
-  const std::string cmd = "timeout 30 " + std::string(NDS_BINARY) + " " + args + " 2>" + err_file;
-  Result r;
   const auto start = std::chrono::steady_clock::now();
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(pipe);
+  Result r;
+  // timeout(1) turns a hang into exit 124 instead of a stuck test.
+  static_cast<nds::cluster::testing::CmdResult&>(r) = nds::cluster::testing::shell(
+      "timeout 30 " + std::string(NDS_BINARY) + " " + args, ::testing::TempDir());
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   return r;
 }
 
