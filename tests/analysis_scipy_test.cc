@@ -22,6 +22,7 @@
 #include "analysis/kolmogorov.h"
 #include "analysis/ks.h"
 #include "analysis/random.h"
+#include "analysis/rank_agreement.h"
 
 namespace nds::analysis {
 namespace {
@@ -34,6 +35,7 @@ constexpr const char* kPython = "/usr/bin/python3";
 //   limit <x> <kstwobign.sf(x)>
 //   finite <n> <d> <kstwo.sf(d, n)>
 //   smirnov <n> <d> <scipy.special.smirnov(n, d)>
+//   rank <case> <spearmanr> <kendalltau> (tau-b; nan where undefined)
 constexpr const char* kScript = R"PY(
 import sys
 import numpy as np
@@ -66,6 +68,13 @@ while i < len(lines):
     elif head[0] == 'smirnov':
         n, d = int(head[1]), float(head[2])
         print('smirnov', head[1], head[2], repr(float(special.smirnov(n, d))))
+    elif head[0] == 'rank':
+        x = np.array(lines[i].split(), dtype=float)
+        y = np.array(lines[i + 1].split(), dtype=float)
+        i += 2
+        rho = stats.spearmanr(x, y)[0]
+        tau = stats.kendalltau(x, y)[0]
+        print('rank', head[1], repr(float(rho)), repr(float(tau)))
 )PY";
 
 bool python_has_scipy() {
@@ -259,6 +268,80 @@ TEST_F(ScipyTest, KolmogorovDistributionsMatch) {
   EXPECT_GT(smirnov_seen, 0);
   std::printf("worst |diff| vs scipy: kstwobign.sf %.3g, kstwo.sf %.3g\n", worst_limit,
               worst_finite);
+}
+
+}  // namespace
+}  // namespace nds::analysis
+
+namespace nds::analysis {
+namespace {
+
+TEST_F(ScipyTest, RankCorrelationsMatchSpearmanrAndKendalltau) {
+  // Sizes from the smallest defined case up; continuous values, values
+  // rounded to a few levels (many ties on each side and joint ties), exact
+  // and reversed orders, and sides whose values are all equal (undefined:
+  // scipy's nan, our nullopt).
+  struct Spec {
+    size_t n;
+    double coupling;  // y = coupling * x + noise
+    double step;      // rounding step; 0 keeps values continuous
+  };
+  const std::vector<Spec> specs = {{2, 1, 0},      {3, 0.5, 0},        {5, 0.8, 0.5},
+                                   {10, 0.3, 0},   {10, 1, 1},         {40, 0.9, 0.25},
+                                   {40, -0.7, 0},  {200, 0.5, 0.1},    {200, 0, 1},
+                                   {1000, 0.6, 0}, {1000, 0.95, 0.05}, {3000, 0.2, 0.5}};
+  std::mt19937_64 rng(7);
+  std::vector<std::pair<std::vector<double>, std::vector<double>>> cases;
+  for (const Spec& s : specs) {
+    std::vector<double> x, y;
+    for (size_t i = 0; i < s.n; ++i) {
+      const double u = standard_normal(rng);
+      double v = s.coupling * u +
+                 std::sqrt(1 - std::min(1.0, s.coupling * s.coupling)) * standard_normal(rng);
+      double w = u;
+      if (s.step > 0) {
+        w = std::round(w / s.step) * s.step;
+        v = std::round(v / s.step) * s.step;
+      }
+      x.push_back(w);
+      y.push_back(v);
+    }
+    cases.emplace_back(x, y);
+  }
+  std::vector<double> ramp;
+  for (int i = 0; i < 30; ++i) ramp.push_back(i % 7);
+  std::vector<double> reversed(ramp.rbegin(), ramp.rend());
+  cases.emplace_back(ramp, ramp);
+  cases.emplace_back(ramp, reversed);
+  cases.emplace_back(ramp, std::vector<double>(ramp.size(), 0.25));
+  std::ostringstream input;
+  for (size_t c = 0; c < cases.size(); ++c) {
+    input << "rank " << c << "\n";
+    for (const auto* v : {&cases[c].first, &cases[c].second}) {
+      for (double x : *v) input << text(x) << ' ';
+      input << "\n";
+    }
+  }
+  size_t seen = 0;
+  for (const auto& w : run(input.str())) {
+    ASSERT_EQ(w.at(0), "rank");
+    const size_t c = std::stoul(w.at(1));
+    ASSERT_LT(c, cases.size());
+    ++seen;
+    const auto& [x, y] = cases[c];
+    const double rho = std::stod(w.at(2)), tau = std::stod(w.at(3));
+    const auto our_rho = spearman_rho(x, y);
+    const auto our_tau = kendall_tau_b(x, y);
+    ASSERT_EQ(our_rho.has_value(), !std::isnan(rho)) << "case " << c;
+    ASSERT_EQ(our_tau.has_value(), !std::isnan(tau)) << "case " << c;
+    if (our_rho) {
+      EXPECT_NEAR(*our_rho, rho, 1e-12) << "case " << c << " n=" << x.size();
+    }
+    if (our_tau) {
+      EXPECT_NEAR(*our_tau, tau, 1e-12) << "case " << c << " n=" << x.size();
+    }
+  }
+  EXPECT_EQ(seen, cases.size());
 }
 
 }  // namespace
