@@ -41,10 +41,10 @@ struct ParamDist {
   RandType rand = RandType::kUniform;  // kInt, kFloat
   double low = 0;                      // kInt, kFloat: closed range
   double high = 0;
-  double q = 1;                        // kInt, kFloat: quantization step
-  QuantizedRange range;                // kInt, kFloat: (rand, low, high, q), ready to draw
-  int length = 0;                      // kChoice, kInt, kFloat: > 0 draws a list of this many
-  std::vector<ParamDist> items;        // kList
+  double q = 1;                  // kInt, kFloat: quantization step
+  QuantizedRange range;          // kInt, kFloat: (rand, low, high, q), ready to draw
+  int length = 0;                // kChoice, kInt, kFloat: > 0 draws a list of this many
+  std::vector<ParamDist> items;  // kList
 
   bool is_list() const { return kind == DistKind::kList || length > 0; }
 };
@@ -105,6 +105,20 @@ DesignSpace parse_design_space(const nlohmann::json& j, const std::string& origi
 // Lossless JSON form (parse_design_space(to_json(s)) == s); every default is
 // written out.
 nlohmann::json to_json(const DesignSpace& space);
+
+// One distribution's JSON form, as to_json(DesignSpace) writes it under
+// "params" (a plain value for a fixed one, a list for kList).
+nlohmann::json to_json(const ParamDist& dist);
+
+// `dist` (kInt or kFloat) moved to the closed range [low, high], keeping its
+// rand type and step; an int's ends are rounded to whole numbers. Throws
+// std::invalid_argument("<what>: ...") when the range is not a valid grid
+// (validate_range) or `dist` draws no number range.
+ParamDist with_range(const ParamDist& dist, double low, double high, const std::string& what);
+
+// The values a distribution spans, for messages: "[low, high]" for kInt and
+// kFloat, the list of values for kChoice, the JSON form otherwise.
+std::string range_text(const ParamDist& dist);
 
 // What determines the samples: to_json without name, description and
 // max_attempts. Equal canonical forms (and seeds) give equal samples, so a

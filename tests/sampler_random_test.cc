@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sampler/design_space.h"
 #include "sampler/random.h"
 #include "sampler/units.h"
 
@@ -184,8 +185,8 @@ TEST(SamplerRandom, LogUniformOnTheGridFitsPyclsLaw) {
               "log_uniform d in [1, 16]");
   expect_fits(histogram(RandType::kLogUniform, 8, 256, 8, 5), log_uniform_pmf(8, 256, 8), kDraws,
               "log_uniform w_0 in [8, 256] step 8");
-  expect_fits(histogram(RandType::kLogUniform, 0.5, 4.0, 0.5, 6),
-              log_uniform_pmf(0.5, 4.0, 0.5), kDraws, "log_uniform float step 0.5");
+  expect_fits(histogram(RandType::kLogUniform, 0.5, 4.0, 0.5, 6), log_uniform_pmf(0.5, 4.0, 0.5),
+              kDraws, "log_uniform float step 0.5");
 }
 
 TEST(SamplerRandom, LogUniformFloatWithAFineStepFitsKs) {
@@ -214,8 +215,7 @@ TEST(SamplerRandom, PowerOfTwoExponentsAreUniform) {
   expect_fits(histogram(RandType::kPower2, 1, 32, 1, 10), pmf, kDraws, "power2 [1, 32]");
   pmf.clear();
   for (double v : {0.25, 0.5, 1.0}) pmf[v] = 1.0 / 3;
-  expect_fits(histogram(RandType::kPower2, 0.25, 1.0, 0.25, 11), pmf, kDraws,
-              "power2 [1/4, 1]");
+  expect_fits(histogram(RandType::kPower2, 0.25, 1.0, 0.25, 11), pmf, kDraws, "power2 [1/4, 1]");
 }
 
 TEST(SamplerRandom, PowerOfTwoOrLogUniformFollowsPycls) {
@@ -227,8 +227,8 @@ TEST(SamplerRandom, PowerOfTwoOrLogUniformFollowsPycls) {
   expect_fits(histogram(RandType::kPower2OrLogUniform, 1, 32, 8, 12), pmf, kDraws,
               "power2_or_log_uniform [1, 32] q 8");
   // [8, 128] with q 8 (regnet_sampler's default) is log-uniform on [8, 128].
-  expect_fits(histogram(RandType::kPower2OrLogUniform, 8, 128, 8, 13),
-              log_uniform_pmf(8, 128, 8), kDraws, "power2_or_log_uniform [8, 128] q 8");
+  expect_fits(histogram(RandType::kPower2OrLogUniform, 8, 128, 8, 13), log_uniform_pmf(8, 128, 8),
+              kDraws, "power2_or_log_uniform [8, 128] q 8");
 }
 
 TEST(SamplerRandom, GridValuesAreTheDecimalValues) {
@@ -256,8 +256,7 @@ TEST(SamplerRandom, ValidateRangeRejectsImpossibleRanges) {
   EXPECT_NE(message(RandType::kLogUniform, 0, 8, 1, true).find("low must be > 0"),
             std::string::npos);
   EXPECT_NE(message(RandType::kPower2, 3, 32, 1, true).find("powers of two"), std::string::npos);
-  EXPECT_NE(message(RandType::kPower2, 2, 32, 4, true).find("q must be <= low"),
-            std::string::npos);
+  EXPECT_NE(message(RandType::kPower2, 2, 32, 4, true).find("q must be <= low"), std::string::npos);
   EXPECT_NE(message(RandType::kUniform, 0.5, 2, 0.5, true).find("whole"), std::string::npos);
   EXPECT_EQ(message(RandType::kUniform, -0.5, 0.5, 0.1, false), "");
   EXPECT_EQ(message(RandType::kPower2OrLogUniform, 1, 32, 8, true), "");
@@ -309,6 +308,52 @@ TEST(SamplerUnits, FormatCountRoundTrips) {
   EXPECT_EQ(format_count(123456789), "123456789");
   for (std::int64_t v : {0LL, 1LL, 999LL, 1000LL, 1001LL, 360000000LL, 123456789LL})
     EXPECT_EQ(parse_count(format_count(v), "x"), v);
+}
+
+// The distribution helpers nds refine writes narrowed ranges with: the range
+// moves on the distribution's own grid and is re-validated, and the JSON and
+// text forms are the ones a space file and nds refine's table show.
+TEST(SamplerDistributions, WithRangeMovesOnTheGridAndValidates) {
+  const DesignSpace s = parse_design_space(
+      {{"family", "regnet"},
+       {"params",
+        {{"depth", {{"dist", "int"}, {"low", 12}, {"high", 28}}},
+         {"w_0", {{"dist", "int"}, {"rand", "log_uniform"}, {"low", 8}, {"high", 256}, {"q", 8}}},
+         {"w_a", {{"dist", "float"}, {"low", 8.0}, {"high", 256.0}, {"q", 0.1}}},
+         {"w_m", {{"dist", "float"}, {"low", 2.0}, {"high", 3.0}, {"q", 0.5}}},
+         {"group_width", {{"dist", "choice"}, {"values", {8, 16, 32}}}},
+         {"bottleneck_ratio", 1}}}},
+      "dists");
+  const ParamDist& w0 = s.params.at("w_0");
+  const ParamDist narrowed = with_range(w0, 16, 64.4, "w_0");
+  EXPECT_EQ(narrowed.low, 16);
+  EXPECT_EQ(narrowed.high, 64);  // an int's ends are whole
+  EXPECT_EQ(narrowed.rand, RandType::kLogUniform);
+  EXPECT_EQ(to_json(narrowed),
+            (nlohmann::json{
+                {"dist", "int"}, {"rand", "log_uniform"}, {"low", 16}, {"high", 64}, {"q", 8}}));
+  Rng rng(3);
+  for (int i = 0; i < 200; ++i) {
+    const double v = narrowed.range.draw(rng);  // draws from the new range
+    EXPECT_GE(v, 16);
+    EXPECT_LE(v, 64);
+  }
+  EXPECT_EQ(range_text(narrowed), "[16, 64]");
+  EXPECT_EQ(range_text(with_range(s.params.at("w_a"), 8.3, 30.1, "w_a")), "[8.3, 30.1]");
+  EXPECT_EQ(range_text(s.params.at("group_width")), "[8,16,32]");
+  EXPECT_EQ(range_text(s.params.at("bottleneck_ratio")), "1");
+  // Off the grid, reversed, or not a number range: rejected, naming the key.
+  try {
+    with_range(w0, 12, 64, "w_0");
+    FAIL() << "no throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("w_0", 0), 0u) << e.what();
+  }
+  EXPECT_THROW(with_range(s.params.at("w_m"), 3.0, 2.0, "w_m"), std::invalid_argument);
+  EXPECT_THROW(with_range(s.params.at("group_width"), 8, 16, "g"), std::invalid_argument);
+  // The JSON form of each distribution is what the space's JSON holds.
+  const nlohmann::json whole = to_json(s);
+  for (const auto& [key, d] : s.params) EXPECT_EQ(to_json(d), whole["params"][key]) << key;
 }
 
 }  // namespace
