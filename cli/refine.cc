@@ -36,13 +36,6 @@ constexpr const char* kUsage =
     "non-decreasing widths, non-decreasing depths) unless the models closer to meeting it\n"
     "are significantly worse (higher median error and KS p < 0.05); the evidence is printed.\n\n";
 
-std::string dist_text(const json& d) {
-  if (d.is_object() && d.contains("low") && d.contains("high"))
-    return "[" + json_dump(d["low"]) + ", " + json_dump(d["high"]) + "]";
-  if (d.is_object() && d.contains("values")) return json_dump(d["values"]);
-  return json_dump(d);
-}
-
 }  // namespace
 
 int run_refine(const std::vector<std::string>& args) {
@@ -99,8 +92,8 @@ int run_refine(const std::vector<std::string>& args) {
             << " completed models, bootstrap B=" << o.bootstrap_resamples << ", seed " << o.seed
             << "):\n";
   for (const auto& c : r.ranges) {
-    std::cout << "  " << c.param << ": " << dist_text(c.old_dist) << " -> "
-              << dist_text(c.new_dist);
+    std::cout << "  " << c.param << ": " << sampler::range_text(c.old_dist) << " -> "
+              << sampler::range_text(c.new_dist);
     if (!c.note.empty()) {
       std::cout << "  (kept: " << c.note << ")";
     } else {

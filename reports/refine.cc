@@ -15,6 +15,8 @@ namespace nds::reports {
 namespace {
 
 using json = nlohmann::json;
+using sampler::DistKind;
+using sampler::ParamDist;
 
 struct ChainStep {
   const char* kind;
@@ -36,23 +38,13 @@ std::string fmt(double v) {
   return buf;
 }
 
-bool in_list(const json& space, const std::string& constraint, const std::string& key) {
-  if (!space.contains("constraints") || !space["constraints"].is_object()) return false;
-  const json& c = space["constraints"];
-  if (!c.contains(constraint) || !c[constraint].is_array()) return false;
-  for (const json& k : c[constraint])
-    if (k.is_string() && k.get<std::string>() == key) return true;
-  return false;
+bool contains(const std::vector<std::string>& keys, const std::string& key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-bool is_dist(const json& d) {
-  return d.is_object() && d.contains("dist") && d["dist"].is_string();
-}
-
-bool is_list_param(const json& v) {
-  if (v.is_array()) return std::any_of(v.begin(), v.end(), is_dist);
-  return is_dist(v) && v.contains("length") && v["length"].is_number_integer() &&
-         v["length"].get<int>() > 0;
+// The space's list of `kind` ("shared" or "non_decreasing") constraints.
+std::vector<std::string>& constraint_list(sampler::DesignSpace& space, const std::string& kind) {
+  return kind == "shared" ? space.shared : space.non_decreasing;
 }
 
 bool is_power_of_two(double v) {
@@ -77,71 +69,81 @@ double grid_point(double v, double q) {
   return k * q;
 }
 
-json number(double v, bool integer) {
-  if (integer) return static_cast<int64_t>(std::llround(v));
-  return v;
-}
-
-// `dist` (without "length") narrowed to the good range, on its own grid.
-json narrow_dist(const json& dist, const analysis::GoodRange& g, std::string& note) {
-  const std::string kind = dist["dist"].get<std::string>();
-  json out = dist;
-  if (kind == "int" || kind == "float") {
-    const bool integer = kind == "int";
-    const double lo = dist.value("low", 0.0), hi = dist.value("high", 0.0);
-    const double q = dist.contains("q") ? dist["q"].get<double>() : 1.0;
-    const std::string rand = dist.value("rand", std::string("uniform"));
-    double new_lo = lo, new_hi = hi;
-    if (rand == "power2" || rand == "power2_or_log_uniform") {
-      // The ends must stay powers of two: round outward to them.
-      new_lo = std::max(lo, pow2_floor(std::max(g.low, lo)));
-      new_hi = std::min(hi, pow2_ceil(std::min(g.high, hi)));
-      if (!is_power_of_two(new_lo) || !is_power_of_two(new_hi) || new_lo > new_hi) {
-        note = "no power-of-two range inside [" + fmt(lo) + ", " + fmt(hi) + "] covers it";
-        return dist;
-      }
-    } else {
-      try {
-        const analysis::ParamRange r = analysis::narrow_range({lo, hi, q}, g);
-        new_lo = grid_point(r.lo, q);
-        new_hi = grid_point(r.hi, q);
-      } catch (const std::invalid_argument& e) {
-        note = e.what();
-        return dist;
-      }
-    }
-    out["low"] = number(new_lo, integer);
-    out["high"] = number(new_hi, integer);
-    return out;
-  }
-  if (kind == "choice" && dist.contains("values") && dist["values"].is_array()) {
-    std::vector<double> values;
-    for (const json& v : dist["values"]) {
-      if (!v.is_number()) {
-        note = "a choice of non-numbers";
-        return dist;
-      }
-      values.push_back(v.get<double>());
-    }
-    // Outward: from the largest value <= low to the smallest value >= high.
-    double from = -std::numeric_limits<double>::infinity();
-    double to = std::numeric_limits<double>::infinity();
-    for (double v : values) {
-      if (v <= g.low) from = std::max(from, v);
-      if (v >= g.high) to = std::min(to, v);
-    }
-    json kept = json::array();
-    for (const json& v : dist["values"])
-      if (v.get<double>() >= from && v.get<double>() <= to) kept.push_back(v);
-    if (kept.empty()) {
-      note = "no choice lies in the good range";
+// An int or float distribution narrowed to the good range, on its own grid.
+ParamDist narrow_number_range(const ParamDist& dist, const analysis::GoodRange& g,
+                              const std::string& param, std::string& note) {
+  const double lo = dist.low, hi = dist.high;
+  double new_lo = lo, new_hi = hi;
+  if (dist.rand == sampler::RandType::kPower2 ||
+      dist.rand == sampler::RandType::kPower2OrLogUniform) {
+    // The ends must stay powers of two: round outward to them.
+    new_lo = std::max(lo, pow2_floor(std::max(g.low, lo)));
+    new_hi = std::min(hi, pow2_ceil(std::min(g.high, hi)));
+    if (!is_power_of_two(new_lo) || !is_power_of_two(new_hi) || new_lo > new_hi) {
+      note = "no power-of-two range inside [" + fmt(lo) + ", " + fmt(hi) + "] covers it";
       return dist;
     }
-    out["values"] = std::move(kept);
-    return out;
+  } else {
+    try {
+      const analysis::ParamRange r = analysis::narrow_range({lo, hi, dist.q}, g);
+      new_lo = grid_point(r.lo, dist.q);
+      new_hi = grid_point(r.hi, dist.q);
+    } catch (const std::invalid_argument& e) {
+      note = e.what();
+      return dist;
+    }
   }
+  try {
+    return sampler::with_range(dist, new_lo, new_hi, param);
+  } catch (const std::invalid_argument& e) {
+    note = e.what();
+    return dist;
+  }
+}
+
+// A choice of numbers narrowed to the values from the largest one <= the
+// good range's low to the smallest one >= its high.
+ParamDist narrow_choice(const ParamDist& dist, const analysis::GoodRange& g, std::string& note) {
+  if (!std::all_of(dist.values.begin(), dist.values.end(),
+                   [](const json& v) { return v.is_number(); })) {
+    note = "a choice of non-numbers";
+    return dist;
+  }
+  double from = -std::numeric_limits<double>::infinity();
+  double to = std::numeric_limits<double>::infinity();
+  for (const json& v : dist.values) {
+    if (v.get<double>() <= g.low) from = std::max(from, v.get<double>());
+    if (v.get<double>() >= g.high) to = std::min(to, v.get<double>());
+  }
+  ParamDist out = dist;
+  out.values.clear();
+  for (const json& v : dist.values)
+    if (v.get<double>() >= from && v.get<double>() <= to) out.values.push_back(v);
+  if (out.values.empty()) {
+    note = "no choice lies in the good range";
+    return dist;
+  }
+  return out;
+}
+
+// `dist` narrowed to the good range, on its own grid; unchanged, with a note
+// saying why, when it cannot be.
+ParamDist narrow_dist(const ParamDist& dist, const analysis::GoodRange& g, const std::string& param,
+                      std::string& note) {
+  if (dist.kind == DistKind::kInt || dist.kind == DistKind::kFloat)
+    return narrow_number_range(dist, g, param, note);
+  if (dist.kind == DistKind::kChoice) return narrow_choice(dist, g, note);
   note = "not a numeric range";
   return dist;
+}
+
+// A distribution a model draws a value from (not a fixed value or a list).
+bool is_drawn(const ParamDist& d) {
+  return d.kind == DistKind::kInt || d.kind == DistKind::kFloat || d.kind == DistKind::kChoice;
+}
+
+bool same(const ParamDist& a, const ParamDist& b) {
+  return sampler::to_json(a) == sampler::to_json(b);
 }
 
 const ParamColumn* find_column(const std::vector<ParamColumn>& columns, const std::string& key,
@@ -161,8 +163,8 @@ struct Narrower {
     return analysis::good_range(best, c->values, bo);
   }
 
-  json apply(const json& dist, const std::string& param, const std::string& key,
-             const std::optional<analysis::GoodRange>& g) {
+  ParamDist apply(const ParamDist& dist, const std::string& param, const std::string& key,
+                  const std::optional<analysis::GoodRange>& g) {
     RangeChange rc;
     rc.param = param;
     rc.space_key = key;
@@ -172,10 +174,10 @@ struct Narrower {
       rc.note = "no completed model drew it";
     } else {
       rc.good = *g;
-      rc.new_dist = narrow_dist(dist, *g, rc.note);
+      rc.new_dist = narrow_dist(dist, *g, param, rc.note);
     }
-    rc.narrowed = rc.new_dist != dist;
-    json out = rc.new_dist;
+    rc.narrowed = !same(rc.new_dist, dist);
+    ParamDist out = rc.new_dist;
     changes.push_back(std::move(rc));
     return out;
   }
@@ -209,12 +211,16 @@ std::vector<double> number_list(const json& v) {
   return out;
 }
 
-std::optional<ConstraintEvidence> next_constraint(const SweepData& d, double significance,
+std::optional<ConstraintEvidence> next_constraint(const SweepData& d,
+                                                  const sampler::DesignSpace& space,
+                                                  double significance,
                                                   std::vector<std::string>& notes) {
-  const json& params = d.space["params"];
   for (const ChainStep& step : kChain) {
-    if (in_list(d.space, step.kind, step.key)) continue;
-    if (!params.contains(step.key) || !is_list_param(params[step.key])) continue;
+    if (contains(step.kind == std::string("shared") ? space.shared : space.non_decreasing,
+                 step.key))
+      continue;
+    const auto param = space.params.find(step.key);
+    if (param == space.params.end() || !param->second.is_list()) continue;
     std::vector<std::vector<double>> values;
     std::vector<double> errors;
     for (size_t i = 0; i < d.size(); ++i) {
@@ -233,6 +239,89 @@ std::optional<ConstraintEvidence> next_constraint(const SweepData& d, double sig
       "no AnyNetX constraint left to propose: the space already has every one the chain adds "
       "(or lacks the lists they constrain)");
   return std::nullopt;
+}
+
+// A length-L distribution narrowed per stage: a list of L distributions,
+// each narrowed to its own stage's good range (unchanged when none moved).
+ParamDist narrow_per_stage(Narrower& nr, const SweepData& d, const std::string& key,
+                           const ParamDist& dist) {
+  ParamDist item = dist;
+  item.length = 0;
+  ParamDist list;
+  list.kind = DistKind::kList;
+  for (int i = 0; i < dist.length; ++i) {
+    list.items.push_back(
+        nr.apply(item, list_param_name(d.summary.family, key) + "_" + std::to_string(i + 1), key,
+                 nr.good(find_column(d.columns, key, i, false))));
+  }
+  const bool moved = std::any_of(list.items.begin(), list.items.end(),
+                                 [&](const ParamDist& x) { return !same(x, item); });
+  return moved ? list : dist;
+}
+
+// A list of distributions narrowed element by element (a shared one draws
+// its first element only, so only that one is narrowed).
+ParamDist narrow_items(Narrower& nr, const SweepData& d, const std::string& key, ParamDist list,
+                       bool shared) {
+  for (size_t i = 0; i < list.items.size(); ++i) {
+    if (!is_drawn(list.items[i])) continue;
+    if (shared && i > 0) break;
+    const ParamColumn* c = shared ? find_column(d.columns, key, -1, true)
+                                  : find_column(d.columns, key, static_cast<int>(i), false);
+    const std::string name =
+        list_param_name(d.summary.family, key) + (shared ? "" : "_" + std::to_string(i + 1));
+    list.items[i] = nr.apply(list.items[i], name, key, nr.good(c));
+  }
+  return list;
+}
+
+// One parameter of the space narrowed to its good range(s); `shared`: the
+// refined space draws it once for every stage.
+ParamDist narrow_param(Narrower& nr, const SweepData& d, const std::string& key,
+                       const ParamDist& dist, bool shared) {
+  if (dist.kind == DistKind::kList) return narrow_items(nr, d, key, dist, shared);
+  if (!is_drawn(dist)) return dist;
+  if (dist.length <= 0)
+    return nr.apply(dist, key, key, nr.good(find_column(d.columns, key, -1, false)));
+  if (shared)
+    return nr.apply(dist, list_param_name(d.summary.family, key), key,
+                    pooled(nr, d.columns, key, dist.length));
+  return narrow_per_stage(nr, d, key, dist);
+}
+
+// Splits the models' errors by their violations v at the median `threshold`:
+// "more constrained" is v <= median, or v < median (returns true) when ties
+// at the median make that the more even split (b_i takes 3 values).
+bool split_at_median(const std::vector<double>& v, double threshold,
+                     const std::vector<double>& errors, std::vector<double>& more,
+                     std::vector<double>& less) {
+  const double t = threshold + 1e-12;
+  const auto at_most =
+      static_cast<size_t>(std::count_if(v.begin(), v.end(), [&](double x) { return x <= t; }));
+  const auto below = static_cast<size_t>(
+      std::count_if(v.begin(), v.end(), [&](double x) { return x < threshold - 1e-12; }));
+  const auto imbalance = [&](size_t k) {
+    return k > v.size() - k ? 2 * k - v.size() : v.size() - 2 * k;
+  };
+  const bool strict = below > 0 && imbalance(below) < imbalance(at_most);
+  for (size_t i = 0; i < v.size(); ++i)
+    ((strict ? v[i] < threshold - 1e-12 : v[i] <= t) ? more : less).push_back(errors[i]);
+  return strict;
+}
+
+// The sentence for a judged constraint: its medians and KS test, and
+// whether the models closer to meeting it are worse.
+std::string verdict(const ConstraintEvidence& ev, const std::string& what, bool worse,
+                    double significance) {
+  const std::string medians = "median error " + fmt(ev.median_more) + " (" +
+                              std::to_string(ev.n_more) + " models closer to " + what + ") vs " +
+                              fmt(ev.median_less) + " (" + std::to_string(ev.n_less) +
+                              " others), KS D " + fmt(ev.ks_d) + ", p " + fmt(ev.ks_p);
+  if (worse) return "models closer to " + what + " are worse: " + medians;
+  if (ev.median_more <= ev.median_less)
+    return "models closer to " + what + " are no worse: " + medians;
+  return "models closer to " + what + " are not significantly worse (p >= " + fmt(significance) +
+         "): " + medians;
 }
 
 }  // namespace
@@ -268,20 +357,8 @@ ConstraintEvidence judge_constraint(const std::string& kind, const std::string& 
     return ev;
   }
   ev.threshold = analysis::percentile(v, 50);
-  // Violations tie often (b_i takes 3 values): split at "<= median" or
-  // "< median", whichever gives the more even groups.
-  const double t = ev.threshold + 1e-12;
-  const auto at_most =
-      static_cast<size_t>(std::count_if(v.begin(), v.end(), [&](double x) { return x <= t; }));
-  const auto below = static_cast<size_t>(
-      std::count_if(v.begin(), v.end(), [&](double x) { return x < ev.threshold - 1e-12; }));
-  const auto imbalance = [&](size_t k) {
-    return k > v.size() - k ? 2 * k - v.size() : v.size() - 2 * k;
-  };
-  const bool strict = below > 0 && imbalance(below) < imbalance(at_most);
   std::vector<double> more, less;
-  for (size_t i = 0; i < v.size(); ++i)
-    ((strict ? v[i] < ev.threshold - 1e-12 : v[i] <= t) ? more : less).push_back(errors[i]);
+  const bool strict = split_at_median(v, ev.threshold, errors, more, less);
   ev.strict = strict;
   ev.n_more = more.size();
   ev.n_less = less.size();
@@ -303,17 +380,7 @@ ConstraintEvidence judge_constraint(const std::string& kind, const std::string& 
   ev.ks_p = ks.p_value;
   const bool worse = ev.median_more > ev.median_less && ev.ks_p < significance;
   ev.supported = !worse;
-  const std::string medians = "median error " + fmt(ev.median_more) + " (" +
-                              std::to_string(ev.n_more) + " models closer to " + what + ") vs " +
-                              fmt(ev.median_less) + " (" + std::to_string(ev.n_less) +
-                              " others), KS D " + fmt(ev.ks_d) + ", p " + fmt(ev.ks_p);
-  if (worse)
-    ev.reason = "models closer to " + what + " are worse: " + medians;
-  else if (ev.median_more <= ev.median_less)
-    ev.reason = "models closer to " + what + " are no worse: " + medians;
-  else
-    ev.reason = "models closer to " + what +
-                " are not significantly worse (p >= " + fmt(significance) + "): " + medians;
+  ev.reason = verdict(ev, what, worse, significance);
   return ev;
 }
 
@@ -323,7 +390,7 @@ RefineResult refine_space(const store::Reader& reader, const std::string& sweep,
     throw std::invalid_argument("bootstrap resamples must be >= 1, got " +
                                 std::to_string(o.bootstrap_resamples));
   const SweepData d = load_sweep(reader, sweep);
-  if (!d.space.is_object() || !d.space.contains("params") || !d.space["params"].is_object())
+  if (!d.design)
     throw std::invalid_argument("sweep '" + sweep + "' has no stored design space to refine");
   if (d.size() < 2)
     throw std::invalid_argument("sweep '" + sweep + "' has " + std::to_string(d.size()) +
@@ -341,65 +408,26 @@ RefineResult refine_space(const store::Reader& reader, const std::string& sweep,
   Narrower nr{best, bo, result.ranges};
 
   if (d.summary.family == "anynet")
-    result.constraint = next_constraint(d, o.significance, result.notes);
+    result.constraint = next_constraint(d, *d.design, o.significance, result.notes);
   const ConstraintEvidence* add =
       result.constraint && result.constraint->supported ? &*result.constraint : nullptr;
 
-  json space = d.space;
-  for (auto& [key, v] : space["params"].items()) {
+  sampler::DesignSpace space = *d.design;
+  for (auto& [key, dist] : space.params) {
     const bool shared =
-        in_list(d.space, "shared", key) || (add && add->kind == "shared" && add->key == key);
-    if (is_dist(v)) {
-      const int length =
-          v.contains("length") && v["length"].is_number_integer() ? v["length"].get<int>() : 0;
-      if (length <= 0) {
-        v = nr.apply(v, key, key, nr.good(find_column(d.columns, key, -1, false)));
-      } else if (shared) {
-        v = nr.apply(v, list_param_name(d.summary.family, key), key,
-                     pooled(nr, d.columns, key, length));
-      } else {
-        // One distribution per stage, each narrowed to its own good range.
-        json item = v;
-        item.erase("length");
-        json items = json::array();
-        for (int i = 0; i < length; ++i) {
-          items.push_back(
-              nr.apply(item, list_param_name(d.summary.family, key) + "_" + std::to_string(i + 1),
-                       key, nr.good(find_column(d.columns, key, i, false))));
-        }
-        if (std::any_of(items.begin(), items.end(), [&](const json& x) { return x != item; }))
-          v = std::move(items);
-      }
-    } else if (v.is_array()) {
-      for (size_t i = 0; i < v.size(); ++i) {
-        if (!is_dist(v[i])) continue;
-        if (shared && i > 0) break;  // a shared list draws its first element only
-        const ParamColumn* c = shared ? find_column(d.columns, key, -1, true)
-                                      : find_column(d.columns, key, static_cast<int>(i), false);
-        const std::string name =
-            list_param_name(d.summary.family, key) + (shared ? "" : "_" + std::to_string(i + 1));
-        v[i] = nr.apply(v[i], name, key, nr.good(c));
-      }
-    }
+        contains(d.design->shared, key) || (add && add->kind == "shared" && add->key == key);
+    dist = narrow_param(nr, d, key, dist, shared);
   }
-
-  if (add) {
-    json& c = space["constraints"];
-    if (!c.is_object()) c = json::object();
-    if (!c.contains(add->kind) || !c[add->kind].is_array()) c[add->kind] = json::array();
-    c[add->kind].push_back(add->key);
-  }
-  const std::string name = o.name.empty() ? sweep + "_refined" : o.name;
-  std::string description = "Refined from sweep '" + sweep + "' (" + std::to_string(d.size()) +
-                            " models): ranges narrowed to bootstrap good ranges";
+  if (add) constraint_list(space, add->kind).push_back(add->key);
+  space.name = o.name.empty() ? sweep + "_refined" : o.name;
+  space.description = "Refined from sweep '" + sweep + "' (" + std::to_string(d.size()) +
+                      " models): ranges narrowed to bootstrap good ranges";
   if (add)
-    description += "; adds " +
-                   std::string(add->kind == "shared" ? "a shared " : "non-decreasing ") + add->key +
-                   " (" + add->space_name + ")";
-  space["name"] = name;
-  space["description"] = description;
-  space["parent"] = sweep;
-  result.space = std::move(space);
+    space.description += "; adds " +
+                         std::string(add->kind == "shared" ? "a shared " : "non-decreasing ") +
+                         add->key + " (" + add->space_name + ")";
+  space.parent = sweep;
+  result.space = sampler::to_json(space);
   return result;
 }
 

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/bootstrap.h"
+#include "sampler/design_space.h"
 #include "store/reader.h"
 
 namespace nds::reports {
@@ -46,8 +47,8 @@ struct RangeChange {
   std::string param;      // column name: "w_0", "d_2", "b"
   std::string space_key;  // "w_0", "depths", "bottleneck_ratios"
   analysis::GoodRange good;
-  nlohmann::json old_dist;  // the distribution before and after
-  nlohmann::json new_dist;
+  sampler::ParamDist old_dist;  // the distribution before and after
+  sampler::ParamDist new_dist;
   bool narrowed = false;
   std::string note;  // why it was kept as it was, if so
 };
@@ -80,7 +81,7 @@ ConstraintEvidence judge_constraint(const std::string& kind, const std::string& 
 double constraint_violation(const std::string& kind, const std::vector<double>& stage_values);
 
 struct RefineResult {
-  nlohmann::json space;  // the new space file
+  nlohmann::json space;  // the new space file (sampler::to_json of the refined space)
   std::vector<RangeChange> ranges;
   std::optional<ConstraintEvidence> constraint;  // AnyNet: the next constraint considered
   std::vector<std::string> notes;

@@ -36,68 +36,45 @@ double regnet_value(const store::TrialRecord& t, const std::string& key) {
   return t.bottleneck_ratio;
 }
 
-
 bool is_power_of_two(double v) {
   if (!(v > 0) || !std::isfinite(v)) return false;
   int e = 0;
   return std::frexp(v, &e) == 0.5;
 }
 
-// The numeric range of one drawn parameter of a space (sampler's format:
-// {"dist": "int"|"float", "rand": R, "low": L, "high": H, ...} or
-// {"dist": "choice", "values": [...]}); nullopt for anything else.
+// The numeric range of one drawn parameter of a space: an int or float
+// distribution, or a choice of numbers; nullopt for anything else.
 struct DistRange {
   double low = 0;
   double high = 0;
   bool log_scale = false;
 };
 
-bool dist_range(const json& d, DistRange& out) {
-  if (!d.is_object() || !d.contains("dist") || !d["dist"].is_string()) return false;
-  const std::string kind = d["dist"].get<std::string>();
-  if (kind == "int" || kind == "float") {
-    if (!d.contains("low") || !d.contains("high") || !d["low"].is_number() ||
-        !d["high"].is_number())
-      return false;
-    out.low = d["low"].get<double>();
-    out.high = d["high"].get<double>();
-    const std::string rand = d.contains("rand") && d["rand"].is_string()
-                                 ? d["rand"].get<std::string>()
-                                 : std::string("uniform");
-    out.log_scale = rand != "uniform" && out.low > 0;
-    return true;
+std::optional<DistRange> dist_range(const sampler::ParamDist& d) {
+  DistRange out;
+  if (d.kind == sampler::DistKind::kInt || d.kind == sampler::DistKind::kFloat) {
+    out.low = d.low;
+    out.high = d.high;
+    out.log_scale = d.rand != sampler::RandType::kUniform && out.low > 0;
+    return out;
   }
-  if (kind == "choice") {
-    if (!d.contains("values") || !d["values"].is_array() || d["values"].empty()) return false;
-    bool powers = true;
-    out.low = std::numeric_limits<double>::infinity();
-    out.high = -out.low;
-    for (const json& v : d["values"]) {
-      if (!v.is_number()) return false;
-      const double x = v.get<double>();
-      out.low = std::min(out.low, x);
-      out.high = std::max(out.high, x);
-      powers = powers && is_power_of_two(x);
-    }
-    out.log_scale = powers && out.high > out.low;  // {1, 2, 4}: a log axis
-    return true;
+  if (d.kind != sampler::DistKind::kChoice || d.values.empty()) return std::nullopt;
+  bool powers = true;
+  out.low = std::numeric_limits<double>::infinity();
+  out.high = -out.low;
+  for (const json& v : d.values) {
+    if (!v.is_number()) return std::nullopt;
+    const double x = v.get<double>();
+    out.low = std::min(out.low, x);
+    out.high = std::max(out.high, x);
+    powers = powers && is_power_of_two(x);
   }
-  return false;
+  out.log_scale = powers && out.high > out.low;  // {1, 2, 4}: a log axis
+  return out;
 }
 
-int list_length(const json& d) {
-  if (d.is_object() && d.contains("length") && d["length"].is_number_integer())
-    return d["length"].get<int>();
-  return 0;
-}
-
-bool in_list(const json& space, const char* constraint, const std::string& key) {
-  if (!space.is_object() || !space.contains("constraints")) return false;
-  const json& c = space["constraints"];
-  if (!c.is_object() || !c.contains(constraint) || !c[constraint].is_array()) return false;
-  for (const json& k : c[constraint])
-    if (k.is_string() && k.get<std::string>() == key) return true;
-  return false;
+bool contains(const std::vector<std::string>& keys, const std::string& key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
 ParamColumn make_column(const std::string& family, const std::string& key, int stage, bool shared,
@@ -115,89 +92,55 @@ ParamColumn make_column(const std::string& family, const std::string& key, int s
 
 // The design parameters the stored space draws: scalars, each element of a
 // list, or one column for a shared list.
-std::vector<ParamColumn> space_columns(const std::string& family, const json& space) {
+std::vector<ParamColumn> space_columns(const std::string& family,
+                                       const std::optional<sampler::DesignSpace>& space) {
   std::vector<ParamColumn> out;
-  if (!space.is_object() || !space.contains("params") || !space["params"].is_object()) return out;
-  for (const auto& [key, v] : space["params"].items()) {
-    const bool shared = in_list(space, "shared", key);
-    DistRange r;
-    if (v.is_object()) {
-      if (!dist_range(v, r)) continue;
-      const int length = list_length(v);
-      if (length <= 0) {
-        out.push_back(make_column(family, key, -1, false, r));
-      } else if (shared) {
-        ParamColumn c = make_column(family, key, -1, true, r);
-        out.push_back(std::move(c));
-      } else {
-        for (int i = 0; i < length; ++i) out.push_back(make_column(family, key, i, false, r));
-      }
-    } else if (v.is_array()) {
+  if (!space) return out;
+  for (const auto& [key, d] : space->params) {
+    const bool shared = contains(space->shared, key);
+    if (d.kind == sampler::DistKind::kList) {
       // A list of per-element distributions (a shared one draws its first).
-      for (size_t i = 0; i < v.size(); ++i) {
-        if (!dist_range(v[i], r)) continue;
+      for (size_t i = 0; i < d.items.size(); ++i) {
+        const std::optional<DistRange> r = dist_range(d.items[i]);
+        if (!r) continue;
         if (shared) {
-          out.push_back(make_column(family, key, -1, true, r));
+          out.push_back(make_column(family, key, -1, true, *r));
           break;
         }
-        out.push_back(make_column(family, key, static_cast<int>(i), false, r));
+        out.push_back(make_column(family, key, static_cast<int>(i), false, *r));
       }
+      continue;
+    }
+    const std::optional<DistRange> r = dist_range(d);
+    if (!r) continue;
+    if (d.length <= 0) {
+      out.push_back(make_column(family, key, -1, false, *r));
+    } else if (shared) {
+      out.push_back(make_column(family, key, -1, true, *r));
+    } else {
+      for (int i = 0; i < d.length; ++i) out.push_back(make_column(family, key, i, false, *r));
     }
   }
   return out;
 }
 
-// A count of the space format: a number, a string with a K/M/G/T suffix,
-// or null (no bound).
-bool parse_count(const json& v, double& out) {
-  if (v.is_number()) {
-    out = v.get<double>();
-    return std::isfinite(out);
-  }
-  if (!v.is_string()) return false;
-  const std::string s = v.get<std::string>();
-  if (s.empty()) return false;
-  char* end = nullptr;
-  double x = std::strtod(s.c_str(), &end);
-  if (end == s.c_str()) return false;
-  const std::string suffix(end);
-  if (suffix == "K" || suffix == "k")
-    x *= 1e3;
-  else if (suffix == "M" || suffix == "m")
-    x *= 1e6;
-  else if (suffix == "G" || suffix == "g")
-    x *= 1e9;
-  else if (suffix == "T" || suffix == "t")
-    x *= 1e12;
-  else if (!suffix.empty())
-    return false;
-  out = x;
-  return std::isfinite(out);
+// [lo, hi] of a complexity window, or null when absent or unbounded.
+json window_range(const std::optional<sampler::DesignSpace>& space, sampler::Measure m) {
+  if (!space) return nullptr;
+  const sampler::Window& w = space->window(m);
+  if (!w.on || w.hi == std::numeric_limits<std::int64_t>::max()) return nullptr;
+  return json::array({static_cast<double>(w.lo), static_cast<double>(w.hi)});
 }
 
-// [lo, hi] of a complexity window, or null when absent or unbounded.
-json window_range(const json& space, const char* measure) {
-  if (!space.is_object() || !space.contains("constraints")) return nullptr;
-  const json& c = space["constraints"];
-  if (!c.is_object() || !c.contains(measure)) return nullptr;
-  const json& w = c[measure];
-  double lo = 0, hi = 0;
-  if (w.is_array() && w.size() == 2) {
-    if (!parse_count(w[0], lo) || !parse_count(w[1], hi)) return nullptr;
-  } else if (w.is_string()) {
-    const std::string s = w.get<std::string>();
-    const size_t colon = s.find(':');
-    if (colon == std::string::npos) return nullptr;
-    const std::string a = s.substr(0, colon), b = s.substr(colon + 1);
-    if (a.empty())
-      lo = 0;
-    else if (!parse_count(json(a), lo))
-      return nullptr;
-    if (!parse_count(json(b), hi)) return nullptr;
-  } else {
-    return nullptr;
+// The stored space as the sampler reads it, or nullopt.
+std::optional<sampler::DesignSpace> parse_stored_space(const json& space,
+                                                       const std::string& sweep) {
+  if (!space.is_object()) return std::nullopt;
+  try {
+    return sampler::parse_design_space(space, sweep);
+  } catch (const std::invalid_argument&) {
+    return std::nullopt;
   }
-  return json::array({lo, hi});
 }
 
 std::vector<int> to_ints(const std::vector<double>& v) {
@@ -276,6 +219,120 @@ void read_keys(const std::string& params_json, const std::vector<std::string>& k
   }
 }
 
+// The sweep's row: its summary, stored space and recipe, and the design
+// parameter columns the space draws (for a regnet sweep without a stored
+// space, the rule's indexed columns).
+void read_sweep_row(SweepData& data, store::SweepSummary summary) {
+  data.summary = std::move(summary);
+  data.space = json::parse(data.summary.space_json, nullptr, false);
+  if (data.space.is_discarded()) data.space = nullptr;
+  data.recipe = json::parse(data.summary.recipe_json, nullptr, false);
+  if (data.recipe.is_discarded()) data.recipe = nullptr;
+  data.design = parse_stored_space(data.space, data.summary.name);
+  data.columns = space_columns(data.summary.family, data.design);
+  if (data.summary.family == "regnet" && !data.design) {
+    // No stored space to read: the rule's parameters, kept when they vary.
+    for (const char* k : kRegnetColumns) {
+      ParamColumn c;
+      c.name = c.space_key = k;
+      c.log_scale = c.name == "w_0" || c.name == "w_a" || c.name == "group_width";
+      data.columns.push_back(std::move(c));
+    }
+  }
+}
+
+// The family-parameter keys each model's values are read from, and which of
+// them feeds each column. RegNet reads the indexed columns; other families
+// read their family parameters (AnyNet needs its stage lists anyway: keys 0
+// and 1 are its depths and widths).
+struct FamilyKeys {
+  std::vector<std::string> keys;
+  std::vector<size_t> column_key;  // per column: its index in keys
+};
+
+FamilyKeys family_keys(const SweepData& data) {
+  FamilyKeys out;
+  const bool regnet = data.summary.family == "regnet";
+  const auto need = [&](const std::string& k) {
+    if (!contains(out.keys, k)) out.keys.push_back(k);
+  };
+  if (data.summary.family == "anynet") {
+    need("depths");
+    need("widths");
+  }
+  for (const ParamColumn& c : data.columns)
+    if (!(regnet && is_regnet_column(c.space_key))) need(c.space_key);
+  for (const ParamColumn& c : data.columns)
+    out.column_key.push_back(static_cast<size_t>(
+        std::find(out.keys.begin(), out.keys.end(), c.space_key) - out.keys.begin()));
+  return out;
+}
+
+// Appends one completed sample's row: its error, complexity, shape and
+// column values (`found`: its values of keys.keys).
+void add_model(SweepData& data, const store::TrialRecord& t, const FamilyKeys& keys,
+               const std::vector<std::vector<double>>& found) {
+  const bool regnet = data.summary.family == "regnet";
+  data.errors.push_back(t.top1_err);
+  data.flops.push_back(static_cast<double>(t.flops));
+  data.params.push_back(static_cast<double>(t.params));
+  data.acts.push_back(static_cast<double>(t.acts));
+  data.sample_index.push_back(t.sample_index);
+  data.trial_id.push_back(t.id);
+  data.hashes.push_back(t.model_hash);
+  data.params_json.push_back(t.params_json);
+  ModelShape shape;
+  if (regnet) {
+    shape.w_0 = t.w_0;
+    shape.w_a = t.w_a;
+    shape.w_m = t.w_m;
+    shape.depth = t.depth ? static_cast<int>(*t.depth) : 0;
+  } else if (data.summary.family == "anynet") {
+    shape.stage_depths = to_ints(found[0]);
+    shape.stage_widths = to_ints(found[1]);
+  }
+  data.shapes.push_back(std::move(shape));
+  for (size_t k = 0; k < data.columns.size(); ++k) {
+    ParamColumn& c = data.columns[k];
+    double v = kNaN;
+    if (regnet && is_regnet_column(c.space_key)) {
+      v = regnet_value(t, c.space_key);
+    } else {
+      const std::vector<double>& x = found[keys.column_key[k]];
+      const size_t at = static_cast<size_t>(std::max(c.stage, 0));
+      if (at < x.size()) v = x[at];
+    }
+    c.values.push_back(v);
+  }
+}
+
+// A parameter some model lacks (a family's optional key) is no column, nor,
+// without a stored space, one that never varies; a column with a value <= 0
+// is not drawn on a log scale.
+void drop_unusable_columns(SweepData& data) {
+  const size_t n = data.size();
+  const bool has_space = data.design.has_value();
+  data.columns.erase(std::remove_if(data.columns.begin(), data.columns.end(),
+                                    [&](const ParamColumn& c) {
+                                      for (double v : c.values)
+                                        if (!std::isfinite(v)) return true;
+                                      if (!has_space && n > 0) {
+                                        const auto [lo, hi] =
+                                            std::minmax_element(c.values.begin(), c.values.end());
+                                        return *lo == *hi;  // nothing to analyse
+                                      }
+                                      return false;
+                                    }),
+                     data.columns.end());
+  for (ParamColumn& c : data.columns)
+    if (c.log_scale)
+      for (double v : c.values)
+        if (!(v > 0)) {
+          c.log_scale = false;
+          break;
+        }
+}
+
 }  // namespace
 
 std::string list_param_name(const std::string& family, const std::string& key) {
@@ -291,47 +348,10 @@ std::string list_param_name(const std::string& family, const std::string& key) {
 
 SweepData load_sweep(const store::Reader& reader, const std::string& sweep) {
   SweepData data;
-  bool has_space_params = false;
   reader.snapshot([&] {
-    data.summary = reader.sweep(sweep);
-    const std::string& family = data.summary.family;
-    data.space = json::parse(data.summary.space_json, nullptr, false);
-    if (data.space.is_discarded()) data.space = nullptr;
-    data.recipe = json::parse(data.summary.recipe_json, nullptr, false);
-    if (data.recipe.is_discarded()) data.recipe = nullptr;
-
-    const bool regnet = family == "regnet";
-    const bool anynet = family == "anynet";
-    has_space_params =
-        data.space.is_object() && data.space.contains("params") && data.space["params"].is_object();
-    data.columns = space_columns(family, data.space);
-    if (regnet && !has_space_params) {
-      // No stored space to read: the rule's parameters, kept when they vary.
-      for (const char* k : kRegnetColumns) {
-        ParamColumn c;
-        c.name = c.space_key = k;
-        c.log_scale = c.name == "w_0" || c.name == "w_a" || c.name == "group_width";
-        data.columns.push_back(std::move(c));
-      }
-    }
-    // RegNet reads the indexed columns; other families read their family
-    // parameters (AnyNet needs its stage lists anyway).
-    std::vector<std::string> keys;
-    const auto need = [&](const std::string& k) {
-      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
-    };
-    if (anynet) {
-      need("depths");
-      need("widths");
-    }
-    for (const ParamColumn& c : data.columns)
-      if (!(regnet && is_regnet_column(c.space_key))) need(c.space_key);
-    std::vector<size_t> column_key(data.columns.size());
-    for (size_t k = 0; k < data.columns.size(); ++k)
-      column_key[k] = static_cast<size_t>(
-          std::find(keys.begin(), keys.end(), data.columns[k].space_key) - keys.begin());
-
-    std::vector<std::vector<double>> found(keys.size());
+    read_sweep_row(data, reader.sweep(sweep));
+    const FamilyKeys keys = family_keys(data);
+    std::vector<std::vector<double>> found(keys.keys.size());
     store::TrialQuery query;
     query.state = store::TrialState::kComplete;
     reader.for_each_trial(sweep, query, [&](const store::TrialRecord& t) {
@@ -342,75 +362,26 @@ SweepData load_sweep(const store::Reader& reader, const std::string& sweep) {
                                    static_cast<double>(t.acts)});
         return;
       }
-      read_keys(t.params_json, keys, found);
-      data.errors.push_back(t.top1_err);
-      data.flops.push_back(static_cast<double>(t.flops));
-      data.params.push_back(static_cast<double>(t.params));
-      data.acts.push_back(static_cast<double>(t.acts));
-      data.sample_index.push_back(t.sample_index);
-      data.trial_id.push_back(t.id);
-      data.hashes.push_back(t.model_hash);
-      data.params_json.push_back(t.params_json);
-      ModelShape shape;
-      if (regnet) {
-        shape.w_0 = t.w_0;
-        shape.w_a = t.w_a;
-        shape.w_m = t.w_m;
-        shape.depth = t.depth ? static_cast<int>(*t.depth) : 0;
-      } else if (anynet) {
-        shape.stage_depths = to_ints(found[0]);
-        shape.stage_widths = to_ints(found[1]);
-      }
-      data.shapes.push_back(std::move(shape));
-      for (size_t k = 0; k < data.columns.size(); ++k) {
-        ParamColumn& c = data.columns[k];
-        double v = kNaN;
-        if (regnet && is_regnet_column(c.space_key)) {
-          v = regnet_value(t, c.space_key);
-        } else {
-          const std::vector<double>& x = found[column_key[k]];
-          const size_t at = static_cast<size_t>(std::max(c.stage, 0));
-          if (at < x.size()) v = x[at];
-        }
-        c.values.push_back(v);
-      }
+      read_keys(t.params_json, keys.keys, found);
+      add_model(data, t, keys, found);
     });
   });
-
-  // A parameter some model lacks (a family's optional key) is no column.
-  const size_t n = data.size();
-  data.columns.erase(std::remove_if(data.columns.begin(), data.columns.end(),
-                                    [&](const ParamColumn& c) {
-                                      for (double v : c.values)
-                                        if (!std::isfinite(v)) return true;
-                                      if (!has_space_params && n > 0) {
-                                        const auto [lo, hi] =
-                                            std::minmax_element(c.values.begin(), c.values.end());
-                                        return *lo == *hi;  // nothing to analyse
-                                      }
-                                      return false;
-                                    }),
-                     data.columns.end());
-  for (ParamColumn& c : data.columns)
-    if (c.log_scale)
-      for (double v : c.values)
-        if (!(v > 0)) {
-          c.log_scale = false;
-          break;
-        }
+  drop_unusable_columns(data);
   return data;
 }
 
 std::vector<ParamColumn> measure_columns(const SweepData& data) {
   std::vector<ParamColumn> out;
-  const std::pair<const char*, const std::vector<double>*> measures[] = {
-      {"flops", &data.flops}, {"params", &data.params}, {"acts", &data.acts}};
-  for (const auto& [name, values] : measures) {
+  const std::pair<sampler::Measure, const std::vector<double>*> measures[] = {
+      {sampler::Measure::kFlops, &data.flops},
+      {sampler::Measure::kParams, &data.params},
+      {sampler::Measure::kActs, &data.acts}};
+  for (const auto& [measure, values] : measures) {
     ParamColumn c;
-    c.name = name;
+    c.name = sampler::to_string(measure);
     c.log_scale = std::all_of(values->begin(), values->end(), [](double v) { return v > 0; });
     c.values = *values;
-    c.space_range = window_range(data.space, name);
+    c.space_range = window_range(data.design, measure);
     out.push_back(std::move(c));
   }
   return out;

@@ -5,11 +5,13 @@
 // parameters (other families), chosen by the sweep's stored design space.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "sampler/design_space.h"
 #include "store/reader.h"
 
 namespace nds::reports {
@@ -51,6 +53,9 @@ struct ModelShape {
 struct SweepData {
   store::SweepSummary summary;  // with space_json and recipe_json
   nlohmann::json space;         // the stored space (null when not JSON)
+  // The stored space as the sampler reads it; absent when it is not a valid
+  // space file (a sweep stored without one).
+  std::optional<sampler::DesignSpace> design;
   nlohmann::json recipe;
   // The COMPLETE latest attempts of samples (references excluded), in sample
   // order; `errors` are their final top-1 errors.

@@ -396,6 +396,7 @@ TEST_F(ReportDataTest, RefineNarrowsRegnetRangesAndRecordsTheParent) {
   EXPECT_FALSE(r.constraint.has_value());  // not an AnyNet space
   const sampler::DesignSpace space = sampler::parse_design_space(r.space, "refined");
   EXPECT_EQ(space.parent, "rx");
+  EXPECT_EQ(sampler::to_json(space), r.space);  // written in the sampler's own form
   const sampler::DesignSpace old = sampler::builtin_space("regnet_x_cifar");
   const auto& w0 = space.params.at("w_0");
   EXPECT_GE(w0.low, old.params.at("w_0").low);
@@ -507,6 +508,7 @@ TEST_F(ReportDataTest, RefineProposesTheNextAnynetConstraintOnlyWhenSupported) {
   EXPECT_EQ(no.constraint->key, "bottleneck_ratios");
   EXPECT_FALSE(no.constraint->supported) << no.constraint->reason;
   const sampler::DesignSpace ns = sampler::parse_design_space(no.space, "hurts_refined");
+  EXPECT_EQ(sampler::to_json(ns), no.space);
   EXPECT_TRUE(ns.shared.empty());
   // Per-stage ranges: widths became a list of four distributions.
   EXPECT_EQ(ns.params.at("widths").kind, sampler::DistKind::kList);
