@@ -208,6 +208,53 @@ void text(std::string& out, double x, double y, const std::string& s, const char
   out += "</text>\n";
 }
 
+// A dot: a zero-length subpath, drawn by a round line cap.
+void append_dot(std::string& d, double x, double y) {
+  d += "M";
+  append_px(d, x);
+  d += " ";
+  append_px(d, y);
+  d += "h0";
+}
+
+// Where a marker's label goes: beside it (left or right, dy below its
+// centre), inside `bounds` and over no earlier label where it can be.
+struct LabelSpot {
+  bool left;
+  double dy;
+};
+
+LabelSpot place_label(double X, double Y, double tw, const Box& bounds, double right,
+                      std::vector<Box>& placed) {
+  static const LabelSpot spots[] = {{false, -5},  {false, 13}, {true, -5},  {true, 13},
+                                    {false, -17}, {true, -17}, {false, 25}, {true, 25}};
+  const auto box_at = [&](const LabelSpot& sp) {
+    const double x0 = sp.left ? X - 9 - tw : X + 9;
+    return Box{x0, Y + sp.dy - 10, x0 + tw, Y + sp.dy + 2};
+  };
+  const LabelSpot* chosen = nullptr;
+  Box box{};
+  for (const LabelSpot& sp : spots) {
+    const Box b = box_at(sp);
+    if (b.x0 < bounds.x0 || b.x1 > bounds.x1 || b.y0 < bounds.y0 - 8 || b.y1 > bounds.y1 + 8)
+      continue;
+    const bool clash = std::any_of(placed.begin(), placed.end(), [&](const Box& o) {
+      return b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1;
+    });
+    if (!chosen || !clash) {
+      chosen = &sp;
+      box = b;
+    }
+    if (!clash) break;
+  }
+  if (!chosen) {
+    chosen = &spots[X > right - tw ? 2 : 0];
+    box = box_at(*chosen);
+  }
+  placed.push_back(box);
+  return *chosen;
+}
+
 }  // namespace
 
 void append_escaped(std::string& out, std::string_view s) {
@@ -303,28 +350,29 @@ void Plot::add_legend(const std::string& text, size_t c, Kind kind, bool dashed)
   if (!text.empty()) legend_.push_back({text, c, kind, dashed});
 }
 
-void Plot::step(const std::vector<double>& x, const std::vector<double>& y, size_t c,
-                std::string legend, bool dashed, bool from_axis) {
-  Mark m(Kind::kStep, c);
+Plot::Mark Plot::curve(Kind kind, const std::vector<double>& x, const std::vector<double>& y,
+                       size_t c, bool dashed) {
+  Mark m(kind, c);
   m.x = x;
   m.y = y;
   m.dashed = dashed;
-  m.from_axis = from_axis;
   m.x.resize(std::min(x.size(), y.size()));
   m.y.resize(m.x.size());
+  return m;
+}
+
+void Plot::step(const std::vector<double>& x, const std::vector<double>& y, size_t c,
+                std::string legend, bool dashed, bool from_axis) {
+  Mark m = curve(Kind::kStep, x, y, c, dashed);
+  m.from_axis = from_axis;
   add_legend(legend, c, Kind::kStep, dashed);
   marks_.push_back(std::move(m));
 }
 
 void Plot::line(const std::vector<double>& x, const std::vector<double>& y, size_t c,
                 std::string legend, bool dashed, bool markers) {
-  Mark m(Kind::kLine, c);
-  m.x = x;
-  m.y = y;
-  m.dashed = dashed;
+  Mark m = curve(Kind::kLine, x, y, c, dashed);
   m.markers = markers;
-  m.x.resize(std::min(x.size(), y.size()));
-  m.y.resize(m.x.size());
   add_legend(legend, c, Kind::kLine, dashed);
   marks_.push_back(std::move(m));
 }
@@ -395,19 +443,39 @@ void Plot::bars(const std::vector<double>& edges, const std::vector<double>& cou
   marks_.push_back(std::move(m));
 }
 
-std::string Plot::str() const {
-  const double w = options_.width;
-  const double h = options_.height;
+// The plot's geometry: the axes area inside the margins, the legend's
+// layout below it, the scales, and the marker labels placed so far.
+struct Plot::Frame {
+  double w = 0;  // viewBox width
+  double h = 0;  // viewBox height above the legend
+  double total_h = 0;
+  double left = 0, right = 0, top = 0, bottom = 0;  // the axes area
+  double half = 0;                                  // a legend column's width when two
+  size_t columns = 1;                               // legend columns and rows
+  size_t rows = 0;
+  Scale sx, sy;
+  std::vector<Box> labels;  // marker labels drawn so far, which later ones avoid
+
+  double cx(double v) const { return std::clamp(sx(v), left, right); }
+  double cy(double v) const { return std::clamp(sy(v), top, bottom); }
+};
+
+Plot::Frame Plot::frame() const {
+  Frame f;
+  f.w = options_.width;
+  f.h = options_.height;
   // The legend takes two columns when every entry fits in half the width.
   size_t longest = 0;
   for (const LegendEntry& e : legend_) longest = std::max(longest, char_count(e.text));
-  const double half = (w - kMarginLeft - kMarginRight) / 2;
-  const size_t columns = legend_.size() > 1 && 28 + kCharWidth * longest <= half ? 2 : 1;
-  const size_t rows = (legend_.size() + columns - 1) / columns;
-  const double legend_h = legend_.empty() ? 0 : kLegendRow * static_cast<double>(rows) + 6;
-  const double total_h = h + legend_h;
-  const double left = kMarginLeft, right = w - kMarginRight;
-  const double top = kMarginTop, bottom = h - kMarginBottom;
+  f.half = (f.w - kMarginLeft - kMarginRight) / 2;
+  f.columns = legend_.size() > 1 && 28 + kCharWidth * longest <= f.half ? 2 : 1;
+  f.rows = (legend_.size() + f.columns - 1) / f.columns;
+  const double legend_h = legend_.empty() ? 0 : kLegendRow * static_cast<double>(f.rows) + 6;
+  f.total_h = f.h + legend_h;
+  f.left = kMarginLeft;
+  f.right = f.w - kMarginRight;
+  f.top = kMarginTop;
+  f.bottom = f.h - kMarginBottom;
 
   // Domains from the marks (x ranges and lines span x only; bars start at 0).
   std::vector<double> xs, ys;
@@ -418,241 +486,246 @@ std::string Plot::str() const {
     ys.insert(ys.end(), m.y2.begin(), m.y2.end());
     if (m.kind == Kind::kBars && !options_.y.log) ys.push_back(0);
   }
-  Scale sx{fit_domain(options_.x, xs), options_.x.log, left, right};
-  Scale sy{fit_domain(options_.y, ys), options_.y.log, bottom, top};
-  const auto cx = [&](double v) { return std::clamp(sx(v), left, right); };
-  const auto cy = [&](double v) { return std::clamp(sy(v), top, bottom); };
+  f.sx = Scale{fit_domain(options_.x, xs), options_.x.log, f.left, f.right};
+  f.sy = Scale{fit_domain(options_.y, ys), options_.y.log, f.bottom, f.top};
+  return f;
+}
 
+std::string Plot::str() const {
+  Frame f = frame();
   std::string out;
   out.reserve(4096);
-  out += "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" viewBox=\"0 0 " + px(w) + " " +
-         px(total_h) + "\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\">\n<title>";
+  draw_heading(out, f);
+  draw_axes(out, f);
+  for (const Mark& m : marks_) draw_mark(out, f, m);  // in the order added
+  draw_legend(out, f);
+  out += "</svg>\n";
+  return out;
+}
+
+// The <svg> element's opening, its <title>, background, title and subtitle.
+void Plot::draw_heading(std::string& out, const Frame& f) const {
+  out += "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" viewBox=\"0 0 " + px(f.w) + " " +
+         px(f.total_h) + "\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\">\n<title>";
   append_escaped(out, options_.title);
   out += "</title>\n";
-  out += "<rect class=\"bg\" x=\"0\" y=\"0\" width=\"" + px(w) + "\" height=\"" + px(total_h) +
+  out += "<rect class=\"bg\" x=\"0\" y=\"0\" width=\"" + px(f.w) + "\" height=\"" + px(f.total_h) +
          "\" fill=\"#ffffff\"/>\n";
-  text(out, left, 18, truncate(options_.title, static_cast<size_t>((w - left) / 7.2)), "start", "t",
-       "font-size=\"13\" font-weight=\"600\"");
+  text(out, f.left, 18, truncate(options_.title, static_cast<size_t>((f.w - f.left) / 7.2)),
+       "start", "t", "font-size=\"13\" font-weight=\"600\"");
   if (!subtitle_.empty())
-    text(out, left, 34, truncate(subtitle_, static_cast<size_t>((w - left) / kCharWidth)), "start",
-         "s", "fill=\"#666666\"");
+    text(out, f.left, 34, truncate(subtitle_, static_cast<size_t>((f.w - f.left) / kCharWidth)),
+         "start", "s", "fill=\"#666666\"");
+}
 
-  // Grid, ticks and tick labels.
+// Grid lines, tick labels, the frame and the axis labels.
+void Plot::draw_axes(std::string& out, const Frame& f) const {
   out += "<g class=\"grid\" stroke=\"#e4e4e4\" stroke-width=\"1\">\n";
-  const std::vector<double> tx = ticks(options_.x, sx.d);
-  const std::vector<double> ty = ticks(options_.y, sy.d);
+  const std::vector<double> tx = ticks(options_.x, f.sx.d);
+  const std::vector<double> ty = ticks(options_.y, f.sy.d);
   for (double v : tx)
-    out += "<line x1=\"" + px(sx(v)) + "\" y1=\"" + px(top) + "\" x2=\"" + px(sx(v)) + "\" y2=\"" +
-           px(bottom) + "\"/>\n";
+    out += "<line x1=\"" + px(f.sx(v)) + "\" y1=\"" + px(f.top) + "\" x2=\"" + px(f.sx(v)) +
+           "\" y2=\"" + px(f.bottom) + "\"/>\n";
   for (double v : ty)
-    out += "<line x1=\"" + px(left) + "\" y1=\"" + px(sy(v)) + "\" x2=\"" + px(right) + "\" y2=\"" +
-           px(sy(v)) + "\"/>\n";
+    out += "<line x1=\"" + px(f.left) + "\" y1=\"" + px(f.sy(v)) + "\" x2=\"" + px(f.right) +
+           "\" y2=\"" + px(f.sy(v)) + "\"/>\n";
   out += "</g>\n<g class=\"ticks\" fill=\"#444444\">\n";
-  for (double v : tx) text(out, sx(v), bottom + 15, compact(v, 3), "middle", "");
-  for (double v : ty) text(out, left - 6, sy(v) + 4, compact(v, 3), "end", "");
+  for (double v : tx) text(out, f.sx(v), f.bottom + 15, compact(v, 3), "middle", "");
+  for (double v : ty) text(out, f.left - 6, f.sy(v) + 4, compact(v, 3), "end", "");
   out += "</g>\n";
-  out += "<rect class=\"frame\" x=\"" + px(left) + "\" y=\"" + px(top) + "\" width=\"" +
-         px(right - left) + "\" height=\"" + px(bottom - top) +
+  out += "<rect class=\"frame\" x=\"" + px(f.left) + "\" y=\"" + px(f.top) + "\" width=\"" +
+         px(f.right - f.left) + "\" height=\"" + px(f.bottom - f.top) +
          "\" fill=\"none\" stroke=\"#999999\"/>\n";
-  text(out, (left + right) / 2, bottom + 36, options_.x.label, "middle", "xl");
+  text(out, (f.left + f.right) / 2, f.bottom + 36, options_.x.label, "middle", "xl");
   out += "<text class=\"yl\" text-anchor=\"middle\" transform=\"translate(" + px(16) + "," +
-         px((top + bottom) / 2) + ") rotate(-90)\">";
+         px((f.top + f.bottom) / 2) + ") rotate(-90)\">";
   append_escaped(out, options_.y.label);
   out += "</text>\n";
+}
 
-  // Marks, in the order added.
-  std::vector<Box> placed;  // marker labels drawn so far
-  for (const Mark& m : marks_) {
-    const char* col = color(m.color);
-    const std::string dash = m.dashed ? " stroke-dasharray=\"5,3\"" : "";
-    switch (m.kind) {
-      case Kind::kStep: {
-        // Right-continuous: y[i] on [x[i], x[i+1]), the last level to the right
-        // edge. Points within a pixel column merge (the vertical segment covers
-        // them), so the path stays small.
-        std::string d;
-        double last_x = std::numeric_limits<double>::quiet_NaN();
-        double last_y = bottom;
-        for (size_t i = 0; i < m.x.size(); ++i) {
-          if (!sx.drawable(m.x[i]) || !sy.drawable(m.y[i])) continue;
-          const double X = cx(m.x[i]);
-          const double Y = cy(m.y[i]);
-          if (std::isnan(last_x)) {
-            d += "M";
-            append_px(d, X);
-            d += " ";
-            append_px(d, m.from_axis ? bottom : Y);
-          } else if (std::fabs(X - last_x) >= 0.5) {
-            d += "V";
-            append_px(d, last_y);
-            d += "H";
-            append_px(d, X);
-          } else {
-            last_y = Y;
-            continue;
-          }
-          last_x = X;
-          last_y = Y;
-        }
-        if (d.empty()) break;
-        d += "V";
-        append_px(d, last_y);
-        d += "H";
-        append_px(d, right);
-        out += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + col + "\" stroke-width=\"1.8\"" +
-               dash + "/>\n";
-        break;
-      }
-      case Kind::kLine: {
-        std::string d, dots;
-        double lx = -1e9, ly = -1e9;
-        for (size_t i = 0; i < m.x.size(); ++i) {
-          if (!sx.drawable(m.x[i]) || !sy.drawable(m.y[i])) continue;
-          const double X = cx(m.x[i]), Y = cy(m.y[i]);
-          if (m.markers) {
-            dots += "M";
-            append_px(dots, X);
-            dots += " ";
-            append_px(dots, Y);
-            dots += "h0";
-          }
-          if (std::fabs(X - lx) < 0.5 && std::fabs(Y - ly) < 0.5) continue;
-          d += d.empty() ? "M" : "L";
-          append_px(d, X);
-          d += " ";
-          append_px(d, Y);
-          lx = X;
-          ly = Y;
-        }
-        if (!d.empty())
-          out += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + col +
-                 "\" stroke-width=\"1.8\" stroke-linejoin=\"round\"" + dash + "/>\n";
-        if (!dots.empty())
-          out += "<path d=\"" + dots + "\" stroke=\"" + col +
-                 "\" stroke-width=\"5\" stroke-linecap=\"round\"/>\n";
-        break;
-      }
-      case Kind::kScatter: {
-        // Zero-length subpaths with round caps: one dot each, one element in all.
-        std::string d;
-        d.reserve(m.x.size() * 14);
-        for (size_t i = 0; i < m.x.size(); ++i) {
-          if (!sx.drawable(m.x[i]) || !sy.drawable(m.y[i])) continue;
-          d += "M";
-          append_px(d, cx(m.x[i]));
-          d += " ";
-          append_px(d, cy(m.y[i]));
-          d += "h0";
-        }
-        if (!d.empty())
-          out += "<path class=\"dots\" d=\"" + d + "\" stroke=\"" + col + "\" stroke-width=\"" +
-                 px(2 * m.size) + "\" stroke-linecap=\"round\" stroke-opacity=\"" +
-                 fixed(m.opacity, 2) + "\"/>\n";
-        break;
-      }
-      case Kind::kXRange: {
-        // An end off a log axis (a range from 0) is drawn from the axis edge.
-        if (!std::isfinite(m.x[0]) || !std::isfinite(m.x[1])) break;
-        const double lo = std::min(m.x[0], m.x[1]), hi = std::max(m.x[0], m.x[1]);
-        if (!sx.drawable(hi)) break;
-        const double a = sx.drawable(lo) ? cx(lo) : left, b = cx(hi);
-        out += "<rect x=\"" + px(a) + "\" y=\"" + px(top) + "\" width=\"" +
-               px(std::max(b - a, 1.0)) + "\" height=\"" + px(bottom - top) + "\" fill=\"" + col +
-               "\" fill-opacity=\"" + fixed(m.opacity, 2) + "\"/>\n";
-        break;
-      }
-      case Kind::kXLine: {
-        if (!sx.drawable(m.x[0])) break;
-        const double X = cx(m.x[0]);
-        out += "<line x1=\"" + px(X) + "\" y1=\"" + px(top) + "\" x2=\"" + px(X) + "\" y2=\"" +
-               px(bottom) + "\" stroke=\"" + col + "\" stroke-width=\"1.4\"" + dash + "/>\n";
-        break;
-      }
-      case Kind::kBand: {
-        std::string upper, lower;
-        size_t n = 0;
-        for (size_t i = 0; i < m.x.size(); ++i) {
-          if (!sx.drawable(m.x[i]) || !sy.drawable(m.y[i]) || !sy.drawable(m.y2[i])) continue;
-          upper += n == 0 ? "M" : "L";
-          append_px(upper, cx(m.x[i]));
-          upper += " ";
-          append_px(upper, cy(m.y2[i]));
-          std::string pt = "L";
-          append_px(pt, cx(m.x[i]));
-          pt += " ";
-          append_px(pt, cy(m.y[i]));
-          lower.insert(0, pt);
-          ++n;
-        }
-        if (n >= 2)
-          out += "<path d=\"" + upper + lower + "Z\" fill=\"" + col + "\" fill-opacity=\"" +
-                 fixed(m.opacity, 2) + "\" stroke=\"none\"/>\n";
-        break;
-      }
-      case Kind::kMarker: {
-        if (!sx.drawable(m.x[0]) || !sy.drawable(m.y[0])) break;
-        const double X = cx(m.x[0]), Y = cy(m.y[0]);
-        out += "<path d=\"M" + px(X) + " " + px(Y - 6) + "L" + px(X + 6) + " " + px(Y) + "L" +
-               px(X) + " " + px(Y + 6) + "L" + px(X - 6) + " " + px(Y) + "Z\" fill=\"" + col +
-               "\" stroke=\"#222222\" stroke-width=\"0.8\"/>\n";
-        // The label goes beside the marker where it fits inside the plot and
-        // overlaps no earlier label.
-        const std::string label = truncate(m.text, 32);
-        const double tw = 5.6 * static_cast<double>(char_count(label));
-        struct Spot {
-          bool left;
-          double dy;
-        };
-        const Spot spots[] = {{false, -5},  {false, 13}, {true, -5},  {true, 13},
-                              {false, -17}, {true, -17}, {false, 25}, {true, 25}};
-        const Spot* chosen = nullptr;
-        Box box{};
-        for (const Spot& sp : spots) {
-          const double x0 = sp.left ? X - 9 - tw : X + 9;
-          const Box b{x0, Y + sp.dy - 10, x0 + tw, Y + sp.dy + 2};
-          if (b.x0 < left || b.x1 > w - 4 || b.y0 < top - 8 || b.y1 > bottom + 8) continue;
-          const bool clash = std::any_of(placed.begin(), placed.end(), [&](const Box& o) {
-            return b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1;
-          });
-          if (!chosen || !clash) {
-            chosen = &sp;
-            box = b;
-          }
-          if (!clash) break;
-        }
-        if (!chosen) {
-          chosen = &spots[X > right - tw ? 2 : 0];
-          const double x0 = chosen->left ? X - 9 - tw : X + 9;
-          box = {x0, Y + chosen->dy - 10, x0 + tw, Y + chosen->dy + 2};
-        }
-        placed.push_back(box);
-        text(out, chosen->left ? X - 9 : X + 9, Y + chosen->dy, label,
-             chosen->left ? "end" : "start", "ml", "fill=\"#222222\" font-size=\"10\"");
-        break;
-      }
-      case Kind::kBars: {
-        for (size_t i = 0; i + 1 < m.x.size(); ++i) {
-          if (!sx.drawable(m.x[i]) || !sx.drawable(m.x[i + 1]) || !sy.drawable(m.y[i])) continue;
-          const double a = cx(m.x[i]), b = cx(m.x[i + 1]);
-          const double Y = cy(m.y[i]);
-          const double base = options_.y.log ? bottom : cy(0);
-          out += "<rect x=\"" + px(a + 0.5) + "\" y=\"" + px(std::min(Y, base)) + "\" width=\"" +
-                 px(std::max(b - a - 1, 0.5)) + "\" height=\"" + px(std::fabs(base - Y)) +
-                 "\" fill=\"" + col + "\" fill-opacity=\"0.75\"/>\n";
-        }
-        break;
-      }
-    }
+void Plot::draw_mark(std::string& out, Frame& f, const Mark& m) {
+  switch (m.kind) {
+    case Kind::kStep:
+      draw_step(out, f, m);
+      break;
+    case Kind::kLine:
+      draw_line(out, f, m);
+      break;
+    case Kind::kScatter:
+      draw_scatter(out, f, m);
+      break;
+    case Kind::kXRange:
+      draw_x_range(out, f, m);
+      break;
+    case Kind::kXLine:
+      draw_x_line(out, f, m);
+      break;
+    case Kind::kBand:
+      draw_band(out, f, m);
+      break;
+    case Kind::kMarker:
+      draw_marker(out, f, m);
+      break;
+    case Kind::kBars:
+      draw_bars(out, f, m);
+      break;
   }
+}
 
-  // Legend rows under the x label.
+std::string Plot::dash(const Mark& m) {
+  return m.dashed ? " stroke-dasharray=\"5,3\"" : "";
+}
+
+void Plot::draw_step(std::string& out, const Frame& f, const Mark& m) {
+  // Right-continuous: y[i] on [x[i], x[i+1]), the last level to the right
+  // edge. Points within a pixel column merge (the vertical segment covers
+  // them), so the path stays small.
+  std::string d;
+  double last_x = std::numeric_limits<double>::quiet_NaN();
+  double last_y = f.bottom;
+  for (size_t i = 0; i < m.x.size(); ++i) {
+    if (!f.sx.drawable(m.x[i]) || !f.sy.drawable(m.y[i])) continue;
+    const double X = f.cx(m.x[i]);
+    const double Y = f.cy(m.y[i]);
+    if (std::isnan(last_x)) {
+      d += "M";
+      append_px(d, X);
+      d += " ";
+      append_px(d, m.from_axis ? f.bottom : Y);
+    } else if (std::fabs(X - last_x) >= 0.5) {
+      d += "V";
+      append_px(d, last_y);
+      d += "H";
+      append_px(d, X);
+    } else {
+      last_y = Y;
+      continue;
+    }
+    last_x = X;
+    last_y = Y;
+  }
+  if (d.empty()) return;
+  d += "V";
+  append_px(d, last_y);
+  d += "H";
+  append_px(d, f.right);
+  out += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + color(m.color) +
+         "\" stroke-width=\"1.8\"" + dash(m) + "/>\n";
+}
+
+void Plot::draw_line(std::string& out, const Frame& f, const Mark& m) {
+  std::string d, dots;
+  double lx = -1e9, ly = -1e9;
+  for (size_t i = 0; i < m.x.size(); ++i) {
+    if (!f.sx.drawable(m.x[i]) || !f.sy.drawable(m.y[i])) continue;
+    const double X = f.cx(m.x[i]), Y = f.cy(m.y[i]);
+    if (m.markers) append_dot(dots, X, Y);
+    if (std::fabs(X - lx) < 0.5 && std::fabs(Y - ly) < 0.5) continue;
+    d += d.empty() ? "M" : "L";
+    append_px(d, X);
+    d += " ";
+    append_px(d, Y);
+    lx = X;
+    ly = Y;
+  }
+  const char* col = color(m.color);
+  if (!d.empty())
+    out += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + col +
+           "\" stroke-width=\"1.8\" stroke-linejoin=\"round\"" + dash(m) + "/>\n";
+  if (!dots.empty())
+    out += "<path d=\"" + dots + "\" stroke=\"" + col +
+           "\" stroke-width=\"5\" stroke-linecap=\"round\"/>\n";
+}
+
+void Plot::draw_scatter(std::string& out, const Frame& f, const Mark& m) {
+  // Zero-length subpaths with round caps: one dot each, one element in all.
+  std::string d;
+  d.reserve(m.x.size() * 14);
+  for (size_t i = 0; i < m.x.size(); ++i) {
+    if (!f.sx.drawable(m.x[i]) || !f.sy.drawable(m.y[i])) continue;
+    append_dot(d, f.cx(m.x[i]), f.cy(m.y[i]));
+  }
+  if (!d.empty())
+    out += "<path class=\"dots\" d=\"" + d + "\" stroke=\"" + color(m.color) +
+           "\" stroke-width=\"" + px(2 * m.size) + "\" stroke-linecap=\"round\" stroke-opacity=\"" +
+           fixed(m.opacity, 2) + "\"/>\n";
+}
+
+void Plot::draw_x_range(std::string& out, const Frame& f, const Mark& m) {
+  // An end off a log axis (a range from 0) is drawn from the axis edge.
+  if (!std::isfinite(m.x[0]) || !std::isfinite(m.x[1])) return;
+  const double lo = std::min(m.x[0], m.x[1]), hi = std::max(m.x[0], m.x[1]);
+  if (!f.sx.drawable(hi)) return;
+  const double a = f.sx.drawable(lo) ? f.cx(lo) : f.left, b = f.cx(hi);
+  out += "<rect x=\"" + px(a) + "\" y=\"" + px(f.top) + "\" width=\"" + px(std::max(b - a, 1.0)) +
+         "\" height=\"" + px(f.bottom - f.top) + "\" fill=\"" + color(m.color) +
+         "\" fill-opacity=\"" + fixed(m.opacity, 2) + "\"/>\n";
+}
+
+void Plot::draw_x_line(std::string& out, const Frame& f, const Mark& m) {
+  if (!f.sx.drawable(m.x[0])) return;
+  const double X = f.cx(m.x[0]);
+  out += "<line x1=\"" + px(X) + "\" y1=\"" + px(f.top) + "\" x2=\"" + px(X) + "\" y2=\"" +
+         px(f.bottom) + "\" stroke=\"" + color(m.color) + "\" stroke-width=\"1.4\"" + dash(m) +
+         "/>\n";
+}
+
+void Plot::draw_band(std::string& out, const Frame& f, const Mark& m) {
+  // Along the upper curve, then back along the lower one.
+  std::string upper, lower;
+  size_t n = 0;
+  for (size_t i = 0; i < m.x.size(); ++i) {
+    if (!f.sx.drawable(m.x[i]) || !f.sy.drawable(m.y[i]) || !f.sy.drawable(m.y2[i])) continue;
+    upper += n == 0 ? "M" : "L";
+    append_px(upper, f.cx(m.x[i]));
+    upper += " ";
+    append_px(upper, f.cy(m.y2[i]));
+    std::string pt = "L";
+    append_px(pt, f.cx(m.x[i]));
+    pt += " ";
+    append_px(pt, f.cy(m.y[i]));
+    lower.insert(0, pt);
+    ++n;
+  }
+  if (n >= 2)
+    out += "<path d=\"" + upper + lower + "Z\" fill=\"" + color(m.color) + "\" fill-opacity=\"" +
+           fixed(m.opacity, 2) + "\" stroke=\"none\"/>\n";
+}
+
+void Plot::draw_marker(std::string& out, Frame& f, const Mark& m) {
+  if (!f.sx.drawable(m.x[0]) || !f.sy.drawable(m.y[0])) return;
+  const double X = f.cx(m.x[0]), Y = f.cy(m.y[0]);
+  out += "<path d=\"M" + px(X) + " " + px(Y - 6) + "L" + px(X + 6) + " " + px(Y) + "L" + px(X) +
+         " " + px(Y + 6) + "L" + px(X - 6) + " " + px(Y) + "Z\" fill=\"" + color(m.color) +
+         "\" stroke=\"#222222\" stroke-width=\"0.8\"/>\n";
+  const std::string label = truncate(m.text, 32);
+  const LabelSpot spot = place_label(X, Y, 5.6 * static_cast<double>(char_count(label)),
+                                     {f.left, f.top, f.w - 4, f.bottom}, f.right, f.labels);
+  text(out, spot.left ? X - 9 : X + 9, Y + spot.dy, label, spot.left ? "end" : "start", "ml",
+       "fill=\"#222222\" font-size=\"10\"");
+}
+
+void Plot::draw_bars(std::string& out, const Frame& f, const Mark& m) {
+  for (size_t i = 0; i + 1 < m.x.size(); ++i) {
+    if (!f.sx.drawable(m.x[i]) || !f.sx.drawable(m.x[i + 1]) || !f.sy.drawable(m.y[i])) continue;
+    const double a = f.cx(m.x[i]), b = f.cx(m.x[i + 1]);
+    const double Y = f.cy(m.y[i]);
+    const double base = f.sy.log ? f.bottom : f.cy(0);
+    out += "<rect x=\"" + px(a + 0.5) + "\" y=\"" + px(std::min(Y, base)) + "\" width=\"" +
+           px(std::max(b - a - 1, 0.5)) + "\" height=\"" + px(std::fabs(base - Y)) + "\" fill=\"" +
+           color(m.color) + "\" fill-opacity=\"0.75\"/>\n";
+  }
+}
+
+// Legend rows under the x label: a swatch of each entry's mark and its text.
+void Plot::draw_legend(std::string& out, const Frame& f) const {
   const size_t max_chars =
-      static_cast<size_t>((columns == 2 ? half - 28 : w - left - 28) / kCharWidth);
+      static_cast<size_t>((f.columns == 2 ? f.half - 28 : f.w - f.left - 28) / kCharWidth);
   for (size_t k = 0; k < legend_.size(); ++k) {
     const LegendEntry& e = legend_[k];
     const char* col = color(e.color);
-    const double mid = h + 6 + kLegendRow * static_cast<double>(k % rows) + kLegendRow / 2;
-    const double lx = kMarginLeft + (k < rows ? 0 : half);
+    const double mid = f.h + 6 + kLegendRow * static_cast<double>(k % f.rows) + kLegendRow / 2;
+    const double lx = kMarginLeft + (k < f.rows ? 0 : f.half);
     out += "<g class=\"legend\">";
     switch (e.kind) {
       case Kind::kScatter:
@@ -674,8 +747,6 @@ std::string Plot::str() const {
     append_escaped(out, truncate(e.text, max_chars));
     out += "</text></g>\n";
   }
-  out += "</svg>\n";
-  return out;
 }
 
 }  // namespace nds::reports::svg

@@ -107,6 +107,26 @@ class Plot {
     bool dashed;
   };
   void add_legend(const std::string& text, size_t color, Kind kind, bool dashed);
+  // A step or line mark: x and y cut to the shorter of the two.
+  static Mark curve(Kind kind, const std::vector<double>& x, const std::vector<double>& y,
+                    size_t color, bool dashed);
+
+  // str()'s steps. Frame: the geometry, scales and placed labels (svg.cc).
+  struct Frame;
+  Frame frame() const;
+  void draw_heading(std::string& out, const Frame& f) const;
+  void draw_axes(std::string& out, const Frame& f) const;
+  static void draw_mark(std::string& out, Frame& f, const Mark& m);
+  static std::string dash(const Mark& m);
+  static void draw_step(std::string& out, const Frame& f, const Mark& m);
+  static void draw_line(std::string& out, const Frame& f, const Mark& m);
+  static void draw_scatter(std::string& out, const Frame& f, const Mark& m);
+  static void draw_x_range(std::string& out, const Frame& f, const Mark& m);
+  static void draw_x_line(std::string& out, const Frame& f, const Mark& m);
+  static void draw_band(std::string& out, const Frame& f, const Mark& m);
+  static void draw_marker(std::string& out, Frame& f, const Mark& m);  // places its label
+  static void draw_bars(std::string& out, const Frame& f, const Mark& m);
+  void draw_legend(std::string& out, const Frame& f) const;
 
   PlotOptions options_;
   std::string subtitle_;
