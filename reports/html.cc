@@ -13,14 +13,8 @@
 namespace nds::reports {
 namespace {
 
-using render::at;
-using render::Json;
-using render::number;
-using render::numbers;
-using render::percent;
+using namespace render;  // the document readers and formatters (render_util.h)
 using svg::escape;
-
-constexpr const char* kStates[] = {"WAITING", "RUNNING", "COMPLETE", "FAILED", "DIVERGED"};
 
 // Only constant text goes in here: user text never reaches <style>.
 constexpr const char* kStyle = R"(
@@ -146,7 +140,7 @@ void header(std::string& out, const Json& doc) {
   if (!n || *n <= 0) {
     const Json& counts = at(s0, "counts");
     std::string states;
-    for (const char* st : kStates) {
+    for (const char* st : render::kTrialStates) {
       if (!states.empty()) states += ", ";
       states += render::num(number(counts, st), 12) + " " + st;
     }
@@ -164,7 +158,7 @@ void sweeps_section(std::string& out, const Json& doc) {
       "<section id=\"sweeps\">\n<h2>Sweeps</h2>\n<div class=\"scroll\"><table>\n<tr><th "
       "class=\"l\">sweep</th><th class=\"l\">family</th><th class=\"l\">data</th><th "
       "class=\"l\">parent</th>";
-  for (const char* st : kStates) out += std::string("<th>") + st + "</th>";
+  for (const char* st : render::kTrialStates) out += std::string("<th>") + st + "</th>";
   out += "<th>analysed (n)</th><th>min err %</th><th>median</th><th>mean</th><th>max</th></tr>\n";
   for (const Json& s : sweeps) {
     const Json& counts = at(s, "counts");
@@ -173,7 +167,8 @@ void sweeps_section(std::string& out, const Json& doc) {
            h(render::text(s, "family")) + "</td><td class=\"l name\">" +
            h(render::text(s, "data")) + "</td><td class=\"l name\">" +
            h(render::text(s, "parent")) + "</td>";
-    for (const char* st : kStates) out += "<td>" + render::num(number(counts, st), 12) + "</td>";
+    for (const char* st : render::kTrialStates)
+      out += "<td>" + render::num(number(counts, st), 12) + "</td>";
     out += "<td>" + render::num(number(s, "n"), 12) + "</td>";
     for (const char* k : {"min", "median", "mean", "max"})
       out += "<td>" + percent(number(err, k)) + "</td>";
@@ -296,6 +291,57 @@ void search_section(std::string& out, const Json& doc) {
   out += "</section>\n";
 }
 
+// One error-vs-measure scatter of the main sweep, with the reference
+// models as labelled markers.
+svg::Plot complexity_plot(const char* measure, const Json& points, const Json& refs,
+                          const std::string& name, const std::string& subtitle) {
+  double largest = 0;
+  std::vector<std::pair<double, double>> pts;
+  if (points.is_array()) {
+    for (const Json& p : points) {
+      const auto v = number(p, measure), e = number(p, "error");
+      if (v && e) {
+        pts.emplace_back(*v, *e);
+        largest = std::max(largest, *v);
+      }
+    }
+  }
+  if (refs.is_array())
+    for (const Json& r : refs)
+      if (const auto v = number(r, measure)) largest = std::max(largest, *v);
+  const render::Unit unit = render::unit_for(measure, largest, true);
+  for (auto& p : pts) p.first /= unit.scale;
+  svg::Plot plot(
+      options("Error vs " + std::string(measure), axis(unit.label, true), axis("top-1 error (%)")));
+  plot.subtitle(subtitle);
+  plot.scatter(pts, 0, name);
+  if (refs.is_array()) {
+    for (const Json& r : refs) {
+      const auto v = number(r, measure), e = number(r, "error");
+      if (!v || !e) continue;
+      std::string label = render::text(r, "name");
+      if (const auto pct = number(r, "percentile")) label += " (" + ordinal(*pct) + " pct)";
+      plot.marker(*v / unit.scale, *e, label, 3);
+    }
+  }
+  return plot;
+}
+
+void reference_table(std::string& out, const Json& refs) {
+  out +=
+      "<h3>Reference models (fixed points trained in the sweep)</h3>\n<table>\n<tr><th "
+      "class=\"l\">model</th><th>error %</th><th>percentile in the sweep</th><th>flops</th>"
+      "<th>params</th><th>acts</th></tr>\n";
+  for (const Json& r : refs) {
+    out += "<tr><td class=\"l name\">" + h(render::text(r, "name")) + "</td><td>" +
+           percent(number(r, "error")) + "</td><td>" + render::num(number(r, "percentile"), 3) +
+           "</td><td>" + render::si(number(r, "flops")) + "</td><td>" +
+           render::si(number(r, "params")) + "</td><td>" + render::si(number(r, "acts")) +
+           "</td></tr>\n";
+  }
+  out += "</table>\n";
+}
+
 void complexity_section(std::string& out, const Json& doc) {
   out += "<section id=\"complexity\">\n<h2>Error vs complexity</h2>\n";
   const Json& scatter = at(doc, "scatter");
@@ -319,54 +365,85 @@ void complexity_section(std::string& out, const Json& doc) {
     subtitle = render::num(static_cast<double>(shown), 12) + " of " + render::num(total, 12) +
                " models shown (downsampled)";
   out += "<div class=\"grid\">\n";
-  for (const char* measure : {"flops", "params", "acts"}) {
-    double largest = 0;
-    std::vector<std::pair<double, double>> pts;
-    if (points.is_array()) {
-      for (const Json& p : points) {
-        const auto v = number(p, measure), e = number(p, "error");
-        if (v && e) {
-          pts.emplace_back(*v, *e);
-          largest = std::max(largest, *v);
-        }
-      }
-    }
-    if (refs.is_array())
-      for (const Json& r : refs)
-        if (const auto v = number(r, measure)) largest = std::max(largest, *v);
-    const render::Unit unit = render::unit_for(measure, largest, true);
-    for (auto& p : pts) p.first /= unit.scale;
-    svg::Plot plot(options("Error vs " + std::string(measure), axis(unit.label, true),
-                           axis("top-1 error (%)")));
-    plot.subtitle(subtitle);
-    plot.scatter(pts, 0, name);
-    if (refs.is_array()) {
-      for (const Json& r : refs) {
-        const auto v = number(r, measure), e = number(r, "error");
-        if (!v || !e) continue;
-        std::string label = render::text(r, "name");
-        if (const auto pct = number(r, "percentile")) label += " (" + ordinal(*pct) + " pct)";
-        plot.marker(*v / unit.scale, *e, label, 3);
-      }
-    }
-    figure(out, plot);
-  }
+  for (const char* measure : {"flops", "params", "acts"})
+    figure(out, complexity_plot(measure, points, refs, name, subtitle));
   out += "</div>\n";
-  if (refs.is_array() && !refs.empty()) {
-    out +=
-        "<h3>Reference models (fixed points trained in the sweep)</h3>\n<table>\n<tr><th "
-        "class=\"l\">model</th><th>error %</th><th>percentile in the sweep</th><th>flops</th>"
-        "<th>params</th><th>acts</th></tr>\n";
-    for (const Json& r : refs) {
-      out += "<tr><td class=\"l name\">" + h(render::text(r, "name")) + "</td><td>" +
-             percent(number(r, "error")) + "</td><td>" + render::num(number(r, "percentile"), 3) +
-             "</td><td>" + render::si(number(r, "flops")) + "</td><td>" +
-             render::si(number(r, "params")) + "</td><td>" + render::si(number(r, "acts")) +
-             "</td></tr>\n";
-    }
-    out += "</table>\n";
-  }
+  if (refs.is_array() && !refs.empty()) reference_table(out, refs);
   out += "</section>\n";
+}
+
+// "good range (bootstrap 2.5-97.5%, best 25%)" when the document says how.
+std::string good_range_legend(const Json& doc) {
+  const Json& boot = at(doc, "bootstrap");
+  std::string good_legend = "good range (bootstrap";
+  if (const auto lp = number(boot, "low_percentile"), hp = number(boot, "high_percentile");
+      lp && hp)
+    good_legend += " " + svg::compact(*lp, 3) + "\xE2\x80\x93" + svg::compact(*hp, 3) + "%";
+  if (const auto f = number(boot, "fraction"))
+    good_legend += ", best " + svg::compact(100 * *f, 3) + "%";
+  return good_legend + ")";
+}
+
+// The binned trend: mean error per bin at the bin's centre, +/- 2 std band.
+void add_trend(svg::Plot& plot, const Json& trend, bool log, double scale) {
+  std::vector<double> tx, tm, tlo, thi;
+  if (trend.is_array()) {
+    for (const Json& b : trend) {
+      const auto blo = number(b, "lo"), bhi = number(b, "hi"), mean = number(b, "mean");
+      const auto sd = number(b, "std"), count = number(b, "count");
+      if (!blo || !bhi || !mean || (count && *count <= 0)) continue;
+      double mid = (*blo + *bhi) / 2;
+      if (log && *blo > 0 && *bhi > 0) mid = std::sqrt(*blo * *bhi);
+      tx.push_back(mid / scale);
+      tm.push_back(*mean);
+      tlo.push_back(*mean - 2 * sd.value_or(0));
+      thi.push_back(*mean + 2 * sd.value_or(0));
+    }
+  }
+  if (!tx.empty()) {
+    plot.band(tx, tlo, thi, 1, "trend: mean \xC2\xB1 2 std per bin", 0.14);
+    plot.line(tx, tm, 1, "trend: mean error per bin", false, true);
+  }
+}
+
+// One parameter's error scatter over its design-space range, its good range
+// and median, and the binned trend.
+svg::Plot parameter_plot(const Json& p, const std::string& good_legend) {
+  const std::string name = render::text(p, "name");
+  const bool log = at(p, "log_scale").is_boolean() && at(p, "log_scale").get<bool>();
+  std::vector<std::pair<double, double>> pts;
+  double largest = 0;
+  if (at(p, "points").is_array()) {
+    for (const Json& pt : at(p, "points")) {
+      const std::vector<double> xy = numbers(pt);
+      if (xy.size() != 2 || !pt.is_array() || pt.size() != 2) continue;
+      pts.emplace_back(xy[0], xy[1]);
+      largest = std::max(largest, std::fabs(xy[0]));
+    }
+  }
+  const render::Unit unit = render::unit_for(name, largest, log);
+  const auto u = [&](double v) { return v / unit.scale; };
+  for (auto& q : pts) q.first = u(q.first);
+  svg::Plot plot(options("Error vs " + name, axis(unit.label, log), axis("top-1 error (%)")));
+  const std::vector<double> space = numbers(at(p, "space_range"));
+  if (space.size() == 2) plot.x_range(u(space[0]), u(space[1]), 7, "design space range", 0.06);
+  const Json& good = at(p, "good_range");
+  const auto lo = number(good, "low"), hi = number(good, "high"), med = number(good, "median");
+  std::string subtitle;
+  if (lo && hi) {
+    plot.x_range(u(*lo), u(*hi), 2, good_legend);
+    if (med) plot.x_line(u(*med), 2, "good-range median");
+    subtitle = "good range " + svg::compact(u(*lo), 4) + " to " + svg::compact(u(*hi), 4);
+    if (med) subtitle += ", median " + svg::compact(u(*med), 4);
+  } else if (at(p, "note").is_string()) {
+    subtitle = "no good range: " + render::text(p, "note");
+  } else if (at(good, "note").is_string()) {
+    subtitle = "no good range: " + render::text(good, "note");
+  }
+  plot.subtitle(subtitle);
+  plot.scatter(pts, 0, "models", pts.size() > 500 ? 1.8 : 2.6, 0.6);
+  add_trend(plot, at(p, "trend"), log, unit.scale);
+  return plot;
 }
 
 void parameters_section(std::string& out, const Json& doc) {
@@ -382,75 +459,15 @@ void parameters_section(std::string& out, const Json& doc) {
     return;
   }
   if (params.empty()) note(out, "the family has no numeric design parameters to plot");
-  // "good range (bootstrap 2.5-97.5%, best 25%)" when the document says how.
-  const Json& boot = at(doc, "bootstrap");
-  std::string good_legend = "good range (bootstrap";
-  if (const auto lp = number(boot, "low_percentile"), hp = number(boot, "high_percentile");
-      lp && hp)
-    good_legend += " " + svg::compact(*lp, 3) + "\xE2\x80\x93" + svg::compact(*hp, 3) + "%";
-  if (const auto f = number(boot, "fraction"))
-    good_legend += ", best " + svg::compact(100 * *f, 3) + "%";
-  good_legend += ")";
+  const std::string good_legend = good_range_legend(doc);
   out += "<div class=\"grid\">\n";
   std::vector<std::pair<std::string, std::string>> notes;
   for (const Json& p : params) {
-    const std::string name = render::text(p, "name");
     if (at(p, "note").is_string() && !at(p, "points").is_array()) {
-      notes.emplace_back(name, render::text(p, "note"));
+      notes.emplace_back(render::text(p, "name"), render::text(p, "note"));
       continue;
     }
-    const bool log = at(p, "log_scale").is_boolean() && at(p, "log_scale").get<bool>();
-    std::vector<std::pair<double, double>> pts;
-    double largest = 0;
-    if (at(p, "points").is_array()) {
-      for (const Json& pt : at(p, "points")) {
-        const std::vector<double> xy = numbers(pt);
-        if (xy.size() != 2 || !pt.is_array() || pt.size() != 2) continue;
-        pts.emplace_back(xy[0], xy[1]);
-        largest = std::max(largest, std::fabs(xy[0]));
-      }
-    }
-    const render::Unit unit = render::unit_for(name, largest, log);
-    const auto u = [&](double v) { return v / unit.scale; };
-    for (auto& q : pts) q.first = u(q.first);
-    svg::Plot plot(options("Error vs " + name, axis(unit.label, log), axis("top-1 error (%)")));
-    const std::vector<double> space = numbers(at(p, "space_range"));
-    if (space.size() == 2) plot.x_range(u(space[0]), u(space[1]), 7, "design space range", 0.06);
-    const Json& good = at(p, "good_range");
-    const auto lo = number(good, "low"), hi = number(good, "high"), med = number(good, "median");
-    std::string subtitle;
-    if (lo && hi) {
-      plot.x_range(u(*lo), u(*hi), 2, good_legend);
-      if (med) plot.x_line(u(*med), 2, "good-range median");
-      subtitle = "good range " + svg::compact(u(*lo), 4) + " to " + svg::compact(u(*hi), 4);
-      if (med) subtitle += ", median " + svg::compact(u(*med), 4);
-    } else if (at(p, "note").is_string()) {
-      subtitle = "no good range: " + render::text(p, "note");
-    } else if (at(good, "note").is_string()) {
-      subtitle = "no good range: " + render::text(good, "note");
-    }
-    plot.subtitle(subtitle);
-    plot.scatter(pts, 0, "models", pts.size() > 500 ? 1.8 : 2.6, 0.6);
-    // The binned trend: mean error per bin at the bin's centre, +/- 2 std band.
-    std::vector<double> tx, tm, tlo, thi;
-    if (at(p, "trend").is_array()) {
-      for (const Json& b : at(p, "trend")) {
-        const auto blo = number(b, "lo"), bhi = number(b, "hi"), mean = number(b, "mean");
-        const auto sd = number(b, "std"), count = number(b, "count");
-        if (!blo || !bhi || !mean || (count && *count <= 0)) continue;
-        double mid = (*blo + *bhi) / 2;
-        if (log && *blo > 0 && *bhi > 0) mid = std::sqrt(*blo * *bhi);
-        tx.push_back(u(mid));
-        tm.push_back(*mean);
-        tlo.push_back(*mean - 2 * sd.value_or(0));
-        thi.push_back(*mean + 2 * sd.value_or(0));
-      }
-    }
-    if (!tx.empty()) {
-      plot.band(tx, tlo, thi, 1, "trend: mean \xC2\xB1 2 std per bin", 0.14);
-      plot.line(tx, tm, 1, "trend: mean error per bin", false, true);
-    }
-    figure(out, plot);
+    figure(out, parameter_plot(p, good_legend));
   }
   out += "</div>\n";
   for (const auto& [name, text] : notes) note(out, text, name);

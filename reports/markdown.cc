@@ -11,13 +11,7 @@
 namespace nds::reports {
 namespace {
 
-using render::at;
-using render::Json;
-using render::number;
-using render::numbers;
-using render::percent;
-
-constexpr const char* kStates[] = {"WAITING", "RUNNING", "COMPLETE", "FAILED", "DIVERGED"};
+using namespace render;  // the document readers and formatters (render_util.h)
 
 std::string md(const std::string& s) {
   return markdown_escape(s);
@@ -82,7 +76,7 @@ void header(std::string& out, const Json& doc) {
 void sweeps(std::string& out, const Json& doc) {
   out += "## Sweeps\n\n";
   std::vector<std::string> head = {"sweep", "family", "data", "parent"};
-  for (const char* st : kStates) head.push_back(st);
+  for (const char* st : render::kTrialStates) head.push_back(st);
   for (const char* c : {"n", "min err %", "median", "mean", "max"}) head.push_back(c);
   out += table_head(head, 4);
   for (const Json& s : at(doc, "sweeps")) {
@@ -90,7 +84,7 @@ void sweeps(std::string& out, const Json& doc) {
     const Json& err = at(s, "error");
     std::vector<std::string> r = {md(name_of(s)), md(render::text(s, "family")),
                                   md(render::text(s, "data")), md(render::text(s, "parent"))};
-    for (const char* st : kStates) r.push_back(render::num(number(counts, st), 12));
+    for (const char* st : render::kTrialStates) r.push_back(render::num(number(counts, st), 12));
     r.push_back(render::num(number(s, "n"), 12));
     for (const char* k : {"min", "median", "mean", "max"}) r.push_back(percent(number(err, k)));
     out += row(r);

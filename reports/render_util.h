@@ -14,6 +14,9 @@ namespace nds::reports::render {
 
 using Json = nlohmann::json;
 
+// The trial states of a sweep's "counts", in the order the tables show them.
+constexpr const char* kTrialStates[] = {"WAITING", "RUNNING", "COMPLETE", "FAILED", "DIVERGED"};
+
 // j[key] when j is an object holding key, else a null value.
 const Json& at(const Json& j, const char* key);
 // The value when it is a number (booleans are not), else nullopt.

@@ -192,7 +192,8 @@ json normalized_json(const SweepAnalysis& a, int bins, const NormalizedPlan& pla
 // What the sweep trained on, from its recipe: an image folder's name, else
 // the source ("fashion-mnist"); null when the recipe does not say.
 json dataset_of(const json& recipe) {
-  if (!recipe.is_object() || !recipe.contains("data") || !recipe["data"].is_object()) return nullptr;
+  if (!recipe.is_object() || !recipe.contains("data") || !recipe["data"].is_object())
+    return nullptr;
   const json& d = recipe["data"];
   for (const char* key : {"dataset", "source"})
     if (d.contains(key) && d[key].is_string()) return d[key];
@@ -417,6 +418,54 @@ void check_options(const ReportOptions& o) {
     throw std::invalid_argument("top models must be >= 0, got " + std::to_string(o.top_models));
 }
 
+// The error-vs-complexity scatter: the models in `keep`.
+json scatter_json(const SweepData& main, const std::vector<size_t>& keep) {
+  json points = json::array();
+  for (size_t i : keep) {
+    points.push_back({{"flops", main.flops[i]},
+                      {"params", main.params[i]},
+                      {"acts", main.acts[i]},
+                      {"error", main.errors[i]},
+                      {"sample_index", main.sample_index[i]}});
+  }
+  return {{"total", main.size()}, {"points", std::move(points)}};
+}
+
+// The reference models, each with its percentile in the sweep's EDF.
+json references_json(const SweepData& main, const SweepAnalysis& an) {
+  json refs = json::array();
+  for (const ReferenceModel& r : main.references) {
+    refs.push_back({{"name", r.name},
+                    {"sample_index", r.sample_index},
+                    {"flops", r.flops},
+                    {"params", r.params},
+                    {"acts", r.acts},
+                    {"error", r.error},
+                    {"percentile", an.edf ? json(100.0 * (*an.edf)(r.error)) : json(nullptr)}});
+  }
+  return refs;
+}
+
+// "parameters" (each column's points, trend and bootstrap good range) and
+// "bootstrap" (how the good ranges were found).
+void add_parameters(json& doc, const SweepData& main, const std::vector<ParamColumn>& params,
+                    const std::vector<size_t>& keep, const ReportOptions& options) {
+  analysis::BootstrapOptions bo;
+  bo.num_resamples = options.bootstrap_resamples;
+  bo.seed = options.seed + kBootstrapStream;
+  std::optional<std::vector<size_t>> best;
+  if (main.size() >= 2) best = analysis::bootstrap_best_models(main.errors, bo);
+  json parameters = json::array();
+  for (const ParamColumn& c : params)
+    parameters.push_back(parameter_json(c, main, keep, best ? &*best : nullptr, bo));
+  doc["parameters"] = std::move(parameters);
+  doc["bootstrap"] = {{"resamples", options.bootstrap_resamples},
+                      {"fraction", bo.fraction},
+                      {"low_percentile", bo.low_percentile},
+                      {"high_percentile", bo.high_percentile},
+                      {"seed", options.seed}};
+}
+
 }  // namespace
 
 nlohmann::json build_report(const store::Reader& reader, const std::string& sweep,
@@ -460,45 +509,9 @@ nlohmann::json build_report(const store::Reader& reader, const std::string& swee
     for (const ParamColumn& c : params) axes.push_back(&c.values);
     const std::vector<size_t> keep = subset_keeping_extremes(main.size(), options.max_points, axes,
                                                              options.seed + kPointsStream);
-
-    json points = json::array();
-    for (size_t i : keep) {
-      points.push_back({{"flops", main.flops[i]},
-                        {"params", main.params[i]},
-                        {"acts", main.acts[i]},
-                        {"error", main.errors[i]},
-                        {"sample_index", main.sample_index[i]}});
-    }
-    doc["scatter"] = {{"total", main.size()}, {"points", std::move(points)}};
-
-    json refs = json::array();
-    for (const ReferenceModel& r : main.references) {
-      refs.push_back(
-          {{"name", r.name},
-           {"sample_index", r.sample_index},
-           {"flops", r.flops},
-           {"params", r.params},
-           {"acts", r.acts},
-           {"error", r.error},
-           {"percentile", an[0].edf ? json(100.0 * (*an[0].edf)(r.error)) : json(nullptr)}});
-    }
-    doc["references"] = std::move(refs);
-
-    analysis::BootstrapOptions bo;
-    bo.num_resamples = options.bootstrap_resamples;
-    bo.seed = options.seed + kBootstrapStream;
-    std::optional<std::vector<size_t>> best;
-    if (main.size() >= 2) best = analysis::bootstrap_best_models(main.errors, bo);
-    json parameters = json::array();
-    for (const ParamColumn& c : params)
-      parameters.push_back(parameter_json(c, main, keep, best ? &*best : nullptr, bo));
-    doc["parameters"] = std::move(parameters);
-    doc["bootstrap"] = {{"resamples", options.bootstrap_resamples},
-                        {"fraction", bo.fraction},
-                        {"low_percentile", bo.low_percentile},
-                        {"high_percentile", bo.high_percentile},
-                        {"seed", options.seed}};
-
+    doc["scatter"] = scatter_json(main, keep);
+    doc["references"] = references_json(main, an[0]);
+    add_parameters(doc, main, params, keep, options);
     doc["models"] = models_json(reader, main, options.top_models);
     doc["e_fit"] = e_fit_json(main, options);
     doc["notes"] = std::move(notes);
