@@ -2,7 +2,9 @@
 // A design space as a value: a model family, a distribution per family
 // parameter, and the constraints a sampled model must meet. Written as JSON
 // (README "nds sample" documents the format); parsing rejects unknown keys
-// and impossible ranges with a message naming the key.
+// and impossible ranges with a message naming the key. This is the one home
+// of that format: the reports and nds refine read stored spaces and write
+// refined ones through these types and functions, never by their keys.
 
 #include <cstdint>
 #include <limits>
