@@ -43,7 +43,8 @@ bool contains(const std::vector<std::string>& keys, const std::string& key) {
 }
 
 // The space's list of `kind` ("shared" or "non_decreasing") constraints.
-std::vector<std::string>& constraint_list(sampler::DesignSpace& space, const std::string& kind) {
+template <typename Space>  // DesignSpace or const DesignSpace
+auto& constraint_list(Space& space, const std::string& kind) {
   return kind == "shared" ? space.shared : space.non_decreasing;
 }
 
@@ -216,9 +217,7 @@ std::optional<ConstraintEvidence> next_constraint(const SweepData& d,
                                                   double significance,
                                                   std::vector<std::string>& notes) {
   for (const ChainStep& step : kChain) {
-    if (contains(step.kind == std::string("shared") ? space.shared : space.non_decreasing,
-                 step.key))
-      continue;
+    if (contains(constraint_list(space, step.kind), step.key)) continue;
     const auto param = space.params.find(step.key);
     if (param == space.params.end() || !param->second.is_list()) continue;
     std::vector<std::vector<double>> values;
