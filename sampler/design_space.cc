@@ -84,9 +84,7 @@ class Context {
   std::string origin_;
 };
 
-bool is_distribution_object(const json& v) {
-  return v.is_object();
-}
+bool is_distribution_object(const json& v) { return v.is_object(); }
 
 ParamDist parse_dist(const Context& cx, const json& v, const std::string& path) {
   ParamDist d;
@@ -109,7 +107,8 @@ ParamDist parse_dist(const Context& cx, const json& v, const std::string& path) 
     cx.fail(path, "a distribution needs 'dist' (fixed, choice, int or float), got " + json_text(v));
   const std::string dist = cx.string(v["dist"], path + ".dist");
   const auto length = [&]() {
-    return v.contains("length") ? cx.integer(v["length"], path + ".length", 1, kMaxListLength) : 0;
+    return v.contains("length") ? cx.integer(v["length"], path + ".length", 1, kMaxListLength)
+                                : 0;
   };
   if (dist == "fixed") {
     cx.only_keys(v, path, {"dist", "value"});
@@ -155,17 +154,10 @@ ParamDist parse_dist(const Context& cx, const json& v, const std::string& path) 
 json representative(const ParamDist& d) {
   json one;
   switch (d.kind) {
-    case DistKind::kFixed:
-      return d.value;
-    case DistKind::kChoice:
-      one = d.values.front();
-      break;
-    case DistKind::kInt:
-      one = static_cast<std::int64_t>(d.high);
-      break;
-    case DistKind::kFloat:
-      one = d.high;
-      break;
+    case DistKind::kFixed: return d.value;
+    case DistKind::kChoice: one = d.values.front(); break;
+    case DistKind::kInt: one = static_cast<std::int64_t>(d.high); break;
+    case DistKind::kFloat: one = d.high; break;
     case DistKind::kList: {
       json list = json::array();
       for (const ParamDist& item : d.items) list.push_back(representative(item));
@@ -178,16 +170,13 @@ json representative(const ParamDist& d) {
 
 bool numeric(const ParamDist& d) {
   switch (d.kind) {
-    case DistKind::kFixed:
-      return d.value.is_number();
+    case DistKind::kFixed: return d.value.is_number();
     case DistKind::kChoice:
       return std::all_of(d.values.begin(), d.values.end(),
                          [](const json& v) { return v.is_number(); });
     case DistKind::kInt:
-    case DistKind::kFloat:
-      return true;
-    case DistKind::kList:
-      return std::all_of(d.items.begin(), d.items.end(), numeric);
+    case DistKind::kFloat: return true;
+    case DistKind::kList: return std::all_of(d.items.begin(), d.items.end(), numeric);
   }
   return false;
 }
@@ -198,16 +187,11 @@ bool numeric(const ParamDist& d) {
 void check_family_keys(const Context& cx, const std::string& family, const json& probe) {
   try {
     ParamReader r(probe, family);
-    if (family == "anynet")
-      anynet_params_from_json(r);
-    else if (family == "regnet")
-      regnet_params_from_json(r);
-    else if (family == "resnet")
-      resnet_params_from_json(r);
-    else if (family == "densenet")
-      densenet_params_from_json(r);
-    else if (family == "vgg")
-      vgg_params_from_json(r);
+    if (family == "anynet") anynet_params_from_json(r);
+    else if (family == "regnet") regnet_params_from_json(r);
+    else if (family == "resnet") resnet_params_from_json(r);
+    else if (family == "densenet") densenet_params_from_json(r);
+    else if (family == "vgg") vgg_params_from_json(r);
     r.finish();
   } catch (const std::invalid_argument& e) {
     cx.fail("params", e.what());
@@ -234,7 +218,8 @@ Window parse_window(const Context& cx, const json& v, const std::string& path) {
   };
   w.lo = bound(v[0], path + "[0]", false);
   w.hi = bound(v[1], path + "[1]", true);
-  if (w.lo > w.hi) cx.fail(path, "low " + std::to_string(w.lo) + " > high " + std::to_string(w.hi));
+  if (w.lo > w.hi)
+    cx.fail(path, "low " + std::to_string(w.lo) + " > high " + std::to_string(w.hi));
   return w;
 }
 
@@ -248,9 +233,8 @@ std::vector<std::string> parse_list_keys(const Context& cx, const json& v, const
     const auto it = params.find(key);
     if (it == params.end()) cx.fail(at, "'" + key + "' is not a parameter of the space");
     if (!it->second.is_list())
-      cx.fail(at, "'" + key +
-                      "' is not a list distribution (give it a 'length' or a list of "
-                      "distributions)");
+      cx.fail(at, "'" + key + "' is not a list distribution (give it a 'length' or a list of "
+                              "distributions)");
     if (std::find(keys.begin(), keys.end(), key) != keys.end())
       cx.fail(at, "'" + key + "' is listed twice");
     keys.push_back(key);
@@ -284,10 +268,7 @@ json dist_to_json(const ParamDist& d) {
            {"q", static_cast<std::int64_t>(d.q)}};
       break;
     case DistKind::kFloat:
-      j = {{"dist", "float"},
-           {"rand", to_string(d.rand)},
-           {"low", d.low},
-           {"high", d.high},
+      j = {{"dist", "float"}, {"rand", to_string(d.rand)}, {"low", d.low}, {"high", d.high},
            {"q", d.q}};
       break;
     case DistKind::kList: {
@@ -314,24 +295,18 @@ std::int64_t default_max_attempts(const std::string& family) {
 
 const char* to_string(Measure m) {
   switch (m) {
-    case Measure::kFlops:
-      return "flops";
-    case Measure::kParams:
-      return "params";
-    case Measure::kActs:
-      return "acts";
+    case Measure::kFlops: return "flops";
+    case Measure::kParams: return "params";
+    case Measure::kActs: return "acts";
   }
   return "?";
 }
 
 const Window& DesignSpace::window(Measure m) const {
   switch (m) {
-    case Measure::kFlops:
-      return flops;
-    case Measure::kParams:
-      return params_count;
-    case Measure::kActs:
-      return acts;
+    case Measure::kFlops: return flops;
+    case Measure::kParams: return params_count;
+    case Measure::kActs: return acts;
   }
   return flops;
 }
@@ -339,9 +314,9 @@ const Window& DesignSpace::window(Measure m) const {
 DesignSpace parse_design_space(const json& j, const std::string& origin) {
   const Context cx(origin);
   if (!j.is_object()) cx.fail("space", "must be a JSON object, got " + json_text(j));
-  cx.only_keys(j, "",
-               {"name", "description", "family", "resolution", "num_classes", "in_channels",
-                "params", "constraints", "stratify", "max_attempts", "include", "parent"});
+  cx.only_keys(j, "", {"name", "description", "family", "resolution", "num_classes",
+                       "in_channels", "params", "constraints", "stratify", "max_attempts",
+                       "include", "parent"});
   DesignSpace s;
   s.name = j.contains("name") ? cx.string(j["name"], "name") : origin;
   if (j.contains("description")) s.description = cx.string(j["description"], "description");
@@ -387,7 +362,8 @@ DesignSpace parse_design_space(const json& j, const std::string& origin) {
     cx.only_keys(c, "constraints",
                  {"flops", "params", "acts", "shared", "non_decreasing", "num_stages"});
     if (c.contains("flops")) s.flops = parse_window(cx, c["flops"], "constraints.flops");
-    if (c.contains("params")) s.params_count = parse_window(cx, c["params"], "constraints.params");
+    if (c.contains("params"))
+      s.params_count = parse_window(cx, c["params"], "constraints.params");
     if (c.contains("acts")) s.acts = parse_window(cx, c["acts"], "constraints.acts");
     if (c.contains("shared"))
       s.shared = parse_list_keys(cx, c["shared"], "constraints.shared", s.params);
@@ -400,14 +376,15 @@ DesignSpace parse_design_space(const json& j, const std::string& origin) {
     }
     if (c.contains("num_stages")) {
       const std::string path = "constraints.num_stages";
-      if (s.family != "regnet") cx.fail(path, "applies to the regnet family only, not " + s.family);
+      if (s.family != "regnet")
+        cx.fail(path, "applies to the regnet family only, not " + s.family);
       const json& v = c["num_stages"];
       if (!v.is_array() || v.size() != 2) cx.fail(path, "must be [low, high], got " + json_text(v));
       s.min_stages = cx.integer(v[0], path + "[0]", 1, 1000);
       s.max_stages = cx.integer(v[1], path + "[1]", 1, 1000);
       if (s.min_stages > s.max_stages)
-        cx.fail(path,
-                "low " + std::to_string(s.min_stages) + " > high " + std::to_string(s.max_stages));
+        cx.fail(path, "low " + std::to_string(s.min_stages) + " > high " +
+                          std::to_string(s.max_stages));
     }
   }
 

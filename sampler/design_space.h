@@ -43,10 +43,10 @@ struct ParamDist {
   RandType rand = RandType::kUniform;  // kInt, kFloat
   double low = 0;                      // kInt, kFloat: closed range
   double high = 0;
-  double q = 1;                  // kInt, kFloat: quantization step
-  QuantizedRange range;          // kInt, kFloat: (rand, low, high, q), ready to draw
-  int length = 0;                // kChoice, kInt, kFloat: > 0 draws a list of this many
-  std::vector<ParamDist> items;  // kList
+  double q = 1;                        // kInt, kFloat: quantization step
+  QuantizedRange range;                // kInt, kFloat: (rand, low, high, q), ready to draw
+  int length = 0;                      // kChoice, kInt, kFloat: > 0 draws a list of this many
+  std::vector<ParamDist> items;        // kList
 
   bool is_list() const { return kind == DistKind::kList || length > 0; }
 };

@@ -185,8 +185,8 @@ TEST(SamplerRandom, LogUniformOnTheGridFitsPyclsLaw) {
               "log_uniform d in [1, 16]");
   expect_fits(histogram(RandType::kLogUniform, 8, 256, 8, 5), log_uniform_pmf(8, 256, 8), kDraws,
               "log_uniform w_0 in [8, 256] step 8");
-  expect_fits(histogram(RandType::kLogUniform, 0.5, 4.0, 0.5, 6), log_uniform_pmf(0.5, 4.0, 0.5),
-              kDraws, "log_uniform float step 0.5");
+  expect_fits(histogram(RandType::kLogUniform, 0.5, 4.0, 0.5, 6),
+              log_uniform_pmf(0.5, 4.0, 0.5), kDraws, "log_uniform float step 0.5");
 }
 
 TEST(SamplerRandom, LogUniformFloatWithAFineStepFitsKs) {
@@ -215,7 +215,8 @@ TEST(SamplerRandom, PowerOfTwoExponentsAreUniform) {
   expect_fits(histogram(RandType::kPower2, 1, 32, 1, 10), pmf, kDraws, "power2 [1, 32]");
   pmf.clear();
   for (double v : {0.25, 0.5, 1.0}) pmf[v] = 1.0 / 3;
-  expect_fits(histogram(RandType::kPower2, 0.25, 1.0, 0.25, 11), pmf, kDraws, "power2 [1/4, 1]");
+  expect_fits(histogram(RandType::kPower2, 0.25, 1.0, 0.25, 11), pmf, kDraws,
+              "power2 [1/4, 1]");
 }
 
 TEST(SamplerRandom, PowerOfTwoOrLogUniformFollowsPycls) {
@@ -227,8 +228,8 @@ TEST(SamplerRandom, PowerOfTwoOrLogUniformFollowsPycls) {
   expect_fits(histogram(RandType::kPower2OrLogUniform, 1, 32, 8, 12), pmf, kDraws,
               "power2_or_log_uniform [1, 32] q 8");
   // [8, 128] with q 8 (regnet_sampler's default) is log-uniform on [8, 128].
-  expect_fits(histogram(RandType::kPower2OrLogUniform, 8, 128, 8, 13), log_uniform_pmf(8, 128, 8),
-              kDraws, "power2_or_log_uniform [8, 128] q 8");
+  expect_fits(histogram(RandType::kPower2OrLogUniform, 8, 128, 8, 13),
+              log_uniform_pmf(8, 128, 8), kDraws, "power2_or_log_uniform [8, 128] q 8");
 }
 
 TEST(SamplerRandom, GridValuesAreTheDecimalValues) {
@@ -256,7 +257,8 @@ TEST(SamplerRandom, ValidateRangeRejectsImpossibleRanges) {
   EXPECT_NE(message(RandType::kLogUniform, 0, 8, 1, true).find("low must be > 0"),
             std::string::npos);
   EXPECT_NE(message(RandType::kPower2, 3, 32, 1, true).find("powers of two"), std::string::npos);
-  EXPECT_NE(message(RandType::kPower2, 2, 32, 4, true).find("q must be <= low"), std::string::npos);
+  EXPECT_NE(message(RandType::kPower2, 2, 32, 4, true).find("q must be <= low"),
+            std::string::npos);
   EXPECT_NE(message(RandType::kUniform, 0.5, 2, 0.5, true).find("whole"), std::string::npos);
   EXPECT_EQ(message(RandType::kUniform, -0.5, 0.5, 0.1, false), "");
   EXPECT_EQ(message(RandType::kPower2OrLogUniform, 1, 32, 8, true), "");
