@@ -192,8 +192,7 @@ json normalized_json(const SweepAnalysis& a, int bins, const NormalizedPlan& pla
 // What the sweep trained on, from its recipe: an image folder's name, else
 // the source ("fashion-mnist"); null when the recipe does not say.
 json dataset_of(const json& recipe) {
-  if (!recipe.is_object() || !recipe.contains("data") || !recipe["data"].is_object())
-    return nullptr;
+  if (!recipe.is_object() || !recipe.contains("data") || !recipe["data"].is_object()) return nullptr;
   const json& d = recipe["data"];
   for (const char* key : {"dataset", "source"})
     if (d.contains(key) && d[key].is_string()) return d[key];

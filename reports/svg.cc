@@ -544,32 +544,18 @@ void Plot::draw_axes(std::string& out, const Frame& f) const {
 }
 
 void Plot::draw_mark(std::string& out, Frame& f, const Mark& m) {
+  // clang-format off
   switch (m.kind) {
-    case Kind::kStep:
-      draw_step(out, f, m);
-      break;
-    case Kind::kLine:
-      draw_line(out, f, m);
-      break;
-    case Kind::kScatter:
-      draw_scatter(out, f, m);
-      break;
-    case Kind::kXRange:
-      draw_x_range(out, f, m);
-      break;
-    case Kind::kXLine:
-      draw_x_line(out, f, m);
-      break;
-    case Kind::kBand:
-      draw_band(out, f, m);
-      break;
-    case Kind::kMarker:
-      draw_marker(out, f, m);
-      break;
-    case Kind::kBars:
-      draw_bars(out, f, m);
-      break;
+    case Kind::kStep: return draw_step(out, f, m);
+    case Kind::kLine: return draw_line(out, f, m);
+    case Kind::kScatter: return draw_scatter(out, f, m);
+    case Kind::kXRange: return draw_x_range(out, f, m);
+    case Kind::kXLine: return draw_x_line(out, f, m);
+    case Kind::kBand: return draw_band(out, f, m);
+    case Kind::kMarker: return draw_marker(out, f, m);
+    case Kind::kBars: return draw_bars(out, f, m);
   }
+  // clang-format on
 }
 
 std::string Plot::dash(const Mark& m) {
