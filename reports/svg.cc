@@ -346,35 +346,32 @@ const char* color(size_t i) {
 
 Plot::Plot(PlotOptions options) : options_(std::move(options)) {}
 
-void Plot::add_legend(const std::string& text, size_t c, Kind kind, bool dashed) {
-  if (!text.empty()) legend_.push_back({text, c, kind, dashed});
+void Plot::add(Mark m, const std::string& legend) {
+  if (!legend.empty()) legend_.push_back({legend, m.color, m.kind, m.dashed});
+  marks_.push_back(std::move(m));
 }
 
 Plot::Mark Plot::curve(Kind kind, const std::vector<double>& x, const std::vector<double>& y,
-                       size_t c, bool dashed) {
+                       size_t c, bool dashed, bool from_axis, bool markers) {
   Mark m(kind, c);
   m.x = x;
   m.y = y;
-  m.dashed = dashed;
   m.x.resize(std::min(x.size(), y.size()));
   m.y.resize(m.x.size());
+  m.dashed = dashed;
+  m.from_axis = from_axis;
+  m.markers = markers;
   return m;
 }
 
 void Plot::step(const std::vector<double>& x, const std::vector<double>& y, size_t c,
                 std::string legend, bool dashed, bool from_axis) {
-  Mark m = curve(Kind::kStep, x, y, c, dashed);
-  m.from_axis = from_axis;
-  add_legend(legend, c, Kind::kStep, dashed);
-  marks_.push_back(std::move(m));
+  add(curve(Kind::kStep, x, y, c, dashed, from_axis, false), legend);
 }
 
 void Plot::line(const std::vector<double>& x, const std::vector<double>& y, size_t c,
                 std::string legend, bool dashed, bool markers) {
-  Mark m = curve(Kind::kLine, x, y, c, dashed);
-  m.markers = markers;
-  add_legend(legend, c, Kind::kLine, dashed);
-  marks_.push_back(std::move(m));
+  add(curve(Kind::kLine, x, y, c, dashed, false, markers), legend);
 }
 
 void Plot::scatter(const std::vector<std::pair<double, double>>& points, size_t c,
@@ -388,24 +385,21 @@ void Plot::scatter(const std::vector<std::pair<double, double>>& points, size_t 
   }
   m.size = r;
   m.opacity = opacity;
-  add_legend(legend, c, Kind::kScatter, false);
-  marks_.push_back(std::move(m));
+  add(std::move(m), legend);
 }
 
 void Plot::x_range(double lo, double hi, size_t c, std::string legend, double opacity) {
   Mark m(Kind::kXRange, c);
   m.x = {lo, hi};
   m.opacity = opacity;
-  add_legend(legend, c, Kind::kXRange, false);
-  marks_.push_back(std::move(m));
+  add(std::move(m), legend);
 }
 
 void Plot::x_line(double x, size_t c, std::string legend) {
   Mark m(Kind::kXLine, c);
   m.x = {x};
   m.dashed = true;
-  add_legend(legend, c, Kind::kXLine, true);
-  marks_.push_back(std::move(m));
+  add(std::move(m), legend);
 }
 
 void Plot::band(const std::vector<double>& x, const std::vector<double>& lo,
@@ -419,8 +413,7 @@ void Plot::band(const std::vector<double>& x, const std::vector<double>& lo,
   m.y.resize(n);
   m.y2.resize(n);
   m.opacity = opacity;
-  add_legend(legend, c, Kind::kBand, false);
-  marks_.push_back(std::move(m));
+  add(std::move(m), legend);
 }
 
 void Plot::marker(double x, double y, std::string label, size_t c) {
@@ -428,7 +421,7 @@ void Plot::marker(double x, double y, std::string label, size_t c) {
   m.x = {x};
   m.y = {y};
   m.text = std::move(label);
-  marks_.push_back(std::move(m));
+  add(std::move(m), "");
 }
 
 void Plot::bars(const std::vector<double>& edges, const std::vector<double>& counts, size_t c,
@@ -439,8 +432,7 @@ void Plot::bars(const std::vector<double>& edges, const std::vector<double>& cou
   if (m.x.size() > m.y.size() + 1) m.x.resize(m.y.size() + 1);
   if (m.x.size() < 2) m.x.clear();
   m.y.resize(m.x.empty() ? 0 : m.x.size() - 1);
-  add_legend(legend, c, Kind::kBars, false);
-  marks_.push_back(std::move(m));
+  add(std::move(m), legend);
 }
 
 // The plot's geometry: the axes area inside the margins, the legend's

@@ -106,10 +106,11 @@ class Plot {
     Kind kind;
     bool dashed;
   };
-  void add_legend(const std::string& text, size_t color, Kind kind, bool dashed);
+  // Adds the mark, and its legend entry unless `legend` is empty.
+  void add(Mark m, const std::string& legend);
   // A step or line mark: x and y cut to the shorter of the two.
   static Mark curve(Kind kind, const std::vector<double>& x, const std::vector<double>& y,
-                    size_t color, bool dashed);
+                    size_t color, bool dashed, bool from_axis, bool markers);
 
   // str()'s steps. Frame: the geometry, scales and placed labels (svg.cc).
   struct Frame;
