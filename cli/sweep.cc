@@ -520,7 +520,7 @@ cluster::FarmOptions farm_options(const cluster::GoMessage& go) {
 }
 
 int run_worker(cluster::Comm& comm) {
-  const cluster::GoMessage go = cluster::go_from_json(cluster::wait_for_message(comm, 0));
+  const cluster::GoMessage go = cluster::wait_for_go(comm);
   // No-go: rank 0 prints why and exits with the status. A worker exits 0, for
   // mpirun stops the whole job at the first non-zero exit, which could kill
   // rank 0 before its message is out.
@@ -596,8 +596,7 @@ cluster::GoMessage no_go(int code) {
 }
 
 void send_all(cluster::Comm& comm, const cluster::GoMessage& msg) {
-  const std::string bytes = json_dump(to_json(msg));
-  for (int r = 1; r < comm.size(); ++r) comm.send(r, bytes);
+  cluster::send_go(comm, msg);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 
 #include "cluster/messages.h"
 #include "cluster/resources.h"
@@ -18,12 +19,6 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-// j.dump(), with text that is not valid UTF-8 replaced (U+FFFD) instead of
-// thrown on: a bad byte in a name or message must not fail the write.
-std::string json_text(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -147,10 +142,10 @@ TrialOutcome run_trial(TrialRunner& runner, const store::ClaimedTrial& trial, co
   }
 }
 
-json wait_for(Comm& comm, int source, int max_sleep_us) {
+std::string wait_for(Comm& comm, int source, int max_sleep_us) {
   Backoff backoff(max_sleep_us);
   while (true) {
-    if (comm.poll()) return json::parse(comm.receive(source));
+    if (comm.poll()) return comm.receive(source);
     backoff.sleep();
   }
 }
@@ -190,20 +185,18 @@ class WorkerEvents : public TrialEvents {
   void heartbeat() override {
     if (seconds_since(last_) < heartbeat_s_) return;
     last_ = Clock::now();
-    comm_.send(0, json_text(json{{"type", "heartbeat"}, {"trial", trial_id_}}));
+    comm_.send(0, encode(HeartbeatMessage{trial_id_}));
   }
   void epoch(const store::EpochMetrics& m) override {
     last_ = Clock::now();
-    comm_.send(0,
-               json_text(json{{"type", "epoch"}, {"trial", trial_id_}, {"metrics", to_json(m)}}));
+    comm_.send(0, encode(EpochMessage{trial_id_, m}));
   }
   bool stop_requested() override {
     if (stopped_ || cluster::stop_requested()) return true;
     // Rank 0 sends nothing to a busy worker but `stop`.
-    if (comm_.poll()) {
-      const json msg = json::parse(comm_.receive(0));
-      if (msg.value("type", "") == "stop") stopped_ = true;
-    }
+    if (comm_.poll() &&
+        std::holds_alternative<StopMessage>(decode_server_message(comm_.receive(0))))
+      stopped_ = true;
     return stopped_;
   }
 
@@ -259,7 +252,7 @@ class Server {
       if (const std::optional<int> src = comm_.poll()) {
         backoff.reset();
         const int rank = *src;
-        guarded([&] { handle(rank, json::parse(comm_.receive(rank))); });
+        guarded([&] { handle(rank, decode_worker_message(comm_.receive(rank))); });
       } else {
         // Only with no message waiting: a heartbeat still queued is not late.
         guarded([&] { idle(); });
@@ -281,7 +274,7 @@ class Server {
     Clock::time_point heard;  // its last message
   };
 
-  void send(int rank, const json& msg) { comm_.send(rank, json_text(msg)); }
+  void send(int rank, const ServerMessage& msg) { comm_.send(rank, encode(msg)); }
   std::string where(int rank) {
     const std::string host = workers_[rank].host;
     return "rank " + std::to_string(rank) + (host.empty() ? "" : " on " + host);
@@ -300,41 +293,44 @@ class Server {
     }
   }
 
-  void handle(int rank, const json& msg) {
-    const std::string type = msg.value("type", "");
-    if (type == "ready") return on_ready(rank, msg);
-    if (lost_.count(rank)) return on_lost_message(rank, type);
-    if (type == "heartbeat" || type == "epoch") return on_progress(rank, type, msg);
-    if (type == "result") return on_result(rank, msg);
-    if (type == "fatal") return on_fatal(rank, msg);
-    throw CommError("rank " + std::to_string(rank) + " sent an unknown message: " + json_text(msg));
+  void handle(int rank, const WorkerMessage& msg) {
+    if (const auto* ready = std::get_if<ReadyMessage>(&msg)) return on_ready(rank, *ready);
+    if (lost_.count(rank)) return on_lost_message(rank, msg);
+    if (std::holds_alternative<HeartbeatMessage>(msg)) return on_progress(rank, nullptr);
+    if (const auto* epoch = std::get_if<EpochMessage>(&msg))
+      return on_progress(rank, &epoch->metrics);
+    if (const auto* result = std::get_if<ResultMessage>(&msg)) return on_result(rank, *result);
+    if (const auto* fatal = std::get_if<FatalMessage>(&msg)) return on_fatal(rank, *fatal);
+    throw CommError("rank " + std::to_string(rank) +
+                    " sent an unknown message: " + std::get<UnknownMessage>(msg).text);
   }
 
-  void on_ready(int rank, const json& msg) {
-    workers_[rank] = store::Worker{rank, msg.value("host", ""), msg.value("device", "")};
+  void on_ready(int rank, const ReadyMessage& msg) {
+    workers_[rank] = store::Worker{rank, msg.host, msg.device};
     assign(rank);
   }
 
-  void on_progress(int rank, const std::string& type, const json& msg) {
+  // A heartbeat (`epoch` null) or an epoch's metrics.
+  void on_progress(int rank, const store::EpochMetrics* epoch) {
     const auto it = busy_.find(rank);
     if (it == busy_.end()) return;
     it->second.heard = Clock::now();
     if (!writable()) return;
-    if (type == "heartbeat")
+    if (!epoch)
       store_.heartbeat(it->second.trial.trial_id);
     else
-      store_.record_epoch(it->second.trial.trial_id, epoch_from_json(msg.at("metrics")));
+      store_.record_epoch(it->second.trial.trial_id, *epoch);
     store_.flush_if_due();
   }
 
-  void on_result(int rank, const json& msg) {
+  void on_result(int rank, const ResultMessage& msg) {
     const auto it = busy_.find(rank);
     if (it == busy_.end())
       throw CommError("rank " + std::to_string(rank) + " sent a result without a trial");
     const Busy b = std::move(it->second);
     busy_.erase(it);
-    const TrialOutcome outcome = outcome_from_json(msg.at("outcome"));
-    const double seconds = msg.value("seconds", seconds_since(b.since));
+    const TrialOutcome& outcome = msg.outcome;
+    const double seconds = msg.seconds.value_or(seconds_since(b.since));
     report_.busy_s += seconds;
     // After a stop the trial is WAITING again; a late result is logged by
     // the store and the trial is trained again on resume.
@@ -351,8 +347,8 @@ class Server {
     if (writable()) store_.flush_if_due();
   }
 
-  void on_fatal(int rank, const json& msg) {
-    const std::string error = msg.value("error", std::string("unknown error"));
+  void on_fatal(int rank, const FatalMessage& msg) {
+    const std::string& error = msg.error;
     ++unable_;
     if (first_unable_.empty()) first_unable_ = error;
     report_.unable.push_back(where(rank) + ": " + error);
@@ -371,8 +367,9 @@ class Server {
 
   // A lost rank came back: its result is not recorded (the trial was
   // requeued and may be running elsewhere), and it gets no more trials.
-  void on_lost_message(int rank, const std::string& type) {
-    if (type != "result" && type != "fatal") return;
+  void on_lost_message(int rank, const WorkerMessage& msg) {
+    const bool result = std::holds_alternative<ResultMessage>(msg);
+    if (!result && !std::holds_alternative<FatalMessage>(msg)) return;
     log_.message("nds sweep: " + lost_[rank] + " answered again after it was given up; its " +
                  "late result is not recorded and it gets no more trials");
     guarded([&] {
@@ -381,7 +378,7 @@ class Server {
                          {{"rank", rank}, {"reason", "the rank was lost"}});
     });
     lost_.erase(rank);
-    if (type == "result") send(rank, {{"type", "done"}});
+    if (result) send(rank, DoneMessage{});
     --live_;
   }
 
@@ -421,12 +418,12 @@ class Server {
       // Others still train: one of them may be lost and its trial requeued,
       // so this rank waits instead of leaving.
       if (busy_.empty()) return leave(rank);
-      if (idle_.insert(rank).second) send(rank, {{"type", "wait"}});
+      if (idle_.insert(rank).second) send(rank, WaitMessage{});
       return;
     }
     idle_.erase(rank);
     ++report_.dispatched;
-    send(rank, {{"type", "trial"}, {"trial", to_json(*trial)}});
+    send(rank, TrialMessage{*trial});
     busy_[rank] = Busy{std::move(*trial), Clock::now(), Clock::now()};
   }
 
@@ -439,7 +436,7 @@ class Server {
 
   void leave(int rank) {
     idle_.erase(rank);
-    send(rank, {{"type", "done"}});
+    send(rank, DoneMessage{});
     --live_;
   }
 
@@ -468,7 +465,7 @@ class Server {
         store_.flush();
       });
     }
-    for (const auto& [rank, b] : busy_) send(rank, {{"type", "stop"}});
+    for (const auto& [rank, b] : busy_) send(rank, StopMessage{});
     wake_idle();
   }
 
@@ -499,10 +496,6 @@ class Server {
 
 double heartbeat_interval(const FarmOptions& options) {
   return std::min(options.heartbeat_s, options.heartbeat_timeout_s / 4);
-}
-
-json wait_for_message(Comm& comm, int source) {
-  return wait_for(comm, source, kIdleMaxSleepUs);
 }
 
 bool record_outcome(store::Store& store, int64_t trial_id, const TrialOutcome& o) {
@@ -550,29 +543,36 @@ int work(Comm& comm, const RunnerFactory& make_runner, const json& recipe,
     runner = make_runner();
   } catch (const std::exception& e) {
     // Rank 0 reports it; exiting 0 keeps mpirun from ending the healthy ranks.
-    comm.send(0, json_text(json{{"type", "fatal"}, {"error", e.what()}}));
+    comm.send(0, encode(FatalMessage{e.what()}));
     return 0;
   }
-  comm.send(
-      0, json_text(json{{"type", "ready"}, {"host", host_name()}, {"device", runner->device()}}));
+  comm.send(0, encode(ReadyMessage{host_name(), runner->device()}));
   bool parked = false;
   while (true) {
     // Parked (no trial for now) may last minutes: poll slowly then.
-    const json msg = wait_for(comm, 0, parked ? kIdleMaxSleepUs : kReplyMaxSleepUs);
-    const std::string type = msg.value("type", "");
-    if (type == "done") return 0;
-    if (type == "stop") continue;  // arrived after our result; `done` follows
-    parked = type == "wait";
+    const ServerMessage msg =
+        decode_server_message(wait_for(comm, 0, parked ? kIdleMaxSleepUs : kReplyMaxSleepUs));
+    if (std::holds_alternative<DoneMessage>(msg)) return 0;
+    if (std::holds_alternative<StopMessage>(msg)) continue;  // after our result; `done` follows
+    parked = std::holds_alternative<WaitMessage>(msg);
     if (parked) continue;
-    if (type != "trial") throw CommError("rank 0 sent an unknown message: " + json_text(msg));
-    const store::ClaimedTrial trial = claimed_from_json(msg.at("trial"));
+    if (const auto* unknown = std::get_if<UnknownMessage>(&msg))
+      throw CommError("rank 0 sent an unknown message: " + unknown->text);
+    const store::ClaimedTrial& trial = std::get<TrialMessage>(msg).trial;
     WorkerEvents events(comm, trial.trial_id, heartbeat_interval(options));
     const Clock::time_point t0 = Clock::now();
     const TrialOutcome outcome = run_trial(*runner, trial, recipe, events);
-    comm.send(
-        0, json_text(json{
-               {"type", "result"}, {"seconds", seconds_since(t0)}, {"outcome", to_json(outcome)}}));
+    comm.send(0, encode(ResultMessage{seconds_since(t0), outcome}));
   }
+}
+
+void send_go(Comm& comm, const GoMessage& go) {
+  const std::string bytes = encode(go);
+  for (int r = 1; r < comm.size(); ++r) comm.send(r, bytes);
+}
+
+GoMessage wait_for_go(Comm& comm) {
+  return decode_go(wait_for(comm, 0, kIdleMaxSleepUs));
 }
 
 }  // namespace nds::cluster

@@ -3,11 +3,13 @@
 // time to workers that ask (task pull); workers train and report back. With
 // one process the same loop runs the trials in-process.
 //
-// Protocol (JSON text, cluster/messages.h):
+// Protocol (typed messages and their JSON text: cluster/messages.h):
+//   0 -> worker  go {recipe, runner, ...}   before the farm: train, or no-go
+//                                           {code} (rank 0 exits with code)
 //   worker -> 0  ready {host, device}       idle, wants a trial
 //                heartbeat {trial}          still training
 //                epoch {trial, metrics}     one epoch done
-//                result {trial, outcome}    finished; also asks for the next
+//                result {seconds, outcome}  finished; also asks for the next
 //                fatal {error}              cannot train at all; leaves
 //   0 -> worker  trial {claimed trial}      train this
 //                wait                       nothing to train now, but a
@@ -41,6 +43,8 @@
 #include "store/store.h"
 
 namespace nds::cluster {
+
+struct GoMessage;  // cluster/messages.h
 
 // nds sweep --heartbeat-timeout's default: far above a training step's
 // length, short next to a sweep.
@@ -101,7 +105,10 @@ bool record_outcome(store::Store& store, int64_t trial_id, const TrialOutcome& o
 // often when the timeout asks for it.
 double heartbeat_interval(const FarmOptions& options);
 
-// Waits (polling, with short sleeps) for the next message from `source`.
-nlohmann::json wait_for_message(Comm& comm, int source);
+// Rank 0's go (or no-go) to every worker, before the farm starts.
+void send_go(Comm& comm, const GoMessage& go);
+
+// A worker: waits (polling, with slow sleeps) for rank 0's go message.
+GoMessage wait_for_go(Comm& comm);
 
 }  // namespace nds::cluster

@@ -26,6 +26,80 @@ TrialStatus status_from(const std::string& s) {
   throw std::invalid_argument("unknown trial status '" + s + "' in a farm message");
 }
 
+// j.dump(), with text that is not valid UTF-8 replaced (U+FFFD) instead of
+// thrown on: a bad byte in a name or message must not fail the write.
+std::string json_text(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string type_of(const json& j) {
+  return j.value("type", "");
+}
+
+// The JSON of each message, with its "type".
+json message_json(const ReadyMessage& m) {
+  return {{"type", "ready"}, {"host", m.host}, {"device", m.device}};
+}
+json message_json(const HeartbeatMessage& m) {
+  return {{"type", "heartbeat"}, {"trial", m.trial_id}};
+}
+json message_json(const EpochMessage& m) {
+  return {{"type", "epoch"}, {"trial", m.trial_id}, {"metrics", to_json(m.metrics)}};
+}
+json message_json(const ResultMessage& m) {
+  json j = {{"type", "result"}, {"outcome", to_json(m.outcome)}};
+  if (m.seconds) j["seconds"] = *m.seconds;
+  return j;
+}
+json message_json(const FatalMessage& m) {
+  return {{"type", "fatal"}, {"error", m.error}};
+}
+json message_json(const TrialMessage& m) {
+  return {{"type", "trial"}, {"trial", to_json(m.trial)}};
+}
+json message_json(const WaitMessage&) {
+  return {{"type", "wait"}};
+}
+json message_json(const DoneMessage&) {
+  return {{"type", "done"}};
+}
+json message_json(const StopMessage&) {
+  return {{"type", "stop"}};
+}
+json message_json(const UnknownMessage& m) {
+  return json::parse(m.text);
+}
+
+template <typename Variant>
+std::string encode_variant(const Variant& m) {
+  return json_text(std::visit([](const auto& v) { return message_json(v); }, m));
+}
+
+WorkerMessage worker_message_from(const json& j) {
+  const std::string type = type_of(j);
+  if (type == "ready") return ReadyMessage{j.value("host", ""), j.value("device", "")};
+  if (type == "heartbeat") return HeartbeatMessage{j.value("trial", int64_t{0})};
+  if (type == "epoch")
+    return EpochMessage{j.value("trial", int64_t{0}), epoch_from_json(j.at("metrics"))};
+  if (type == "result") {
+    ResultMessage m;
+    if (j.contains("seconds")) m.seconds = j.at("seconds").get<double>();
+    m.outcome = outcome_from_json(j.at("outcome"));
+    return m;
+  }
+  if (type == "fatal") return FatalMessage{j.value("error", std::string("unknown error"))};
+  return UnknownMessage{json_text(j)};
+}
+
+ServerMessage server_message_from(const json& j) {
+  const std::string type = type_of(j);
+  if (type == "trial") return TrialMessage{claimed_from_json(j.at("trial"))};
+  if (type == "wait") return WaitMessage{};
+  if (type == "done") return DoneMessage{};
+  if (type == "stop") return StopMessage{};
+  return UnknownMessage{json_text(j)};
+}
+
 }  // namespace
 
 FarmOptions GoMessage::farm_options() const {
@@ -163,6 +237,30 @@ TrialOutcome outcome_from_json(const json& j) {
   r.decoded_images = j.value("decoded_images", int64_t{0});
   for (const json& e : j.at("epochs")) r.epochs.push_back(epoch_from_json(e));
   return o;
+}
+
+std::string encode(const GoMessage& m) {
+  return json_text(to_json(m));
+}
+
+std::string encode(const WorkerMessage& m) {
+  return encode_variant(m);
+}
+
+std::string encode(const ServerMessage& m) {
+  return encode_variant(m);
+}
+
+GoMessage decode_go(const std::string& bytes) {
+  return go_from_json(json::parse(bytes));
+}
+
+WorkerMessage decode_worker_message(const std::string& bytes) {
+  return worker_message_from(json::parse(bytes));
+}
+
+ServerMessage decode_server_message(const std::string& bytes) {
+  return server_message_from(json::parse(bytes));
 }
 
 }  // namespace nds::cluster

@@ -1,6 +1,14 @@
 #pragma once
-// The farm's messages as JSON: the go message, claimed trials, epoch
-// metrics and outcomes. Doubles that were not measured (NaN) travel as null.
+// The whole MPI protocol of a sweep (cluster/farm.h says who sends what and
+// when): the go message, the workers' messages to rank 0 and rank 0's
+// answers, as typed structs, and their wire format (JSON text with a "type"
+// key; doubles that were not measured, NaN, travel as null). Nothing else
+// builds or reads a message.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +41,54 @@ struct GoMessage {
 
 nlohmann::json to_json(const GoMessage& m);
 GoMessage go_from_json(const nlohmann::json& j);
+
+// A message whose type this nds does not know, kept as its JSON text for the
+// error that names it.
+struct UnknownMessage {
+  std::string text;
+};
+
+// Worker -> rank 0.
+struct ReadyMessage {  // idle, wants a trial
+  std::string host;
+  std::string device;
+};
+struct HeartbeatMessage {  // still training
+  int64_t trial_id = 0;
+};
+struct EpochMessage {  // one epoch done
+  int64_t trial_id = 0;
+  store::EpochMetrics metrics;
+};
+struct ResultMessage {            // finished; also asks for the next trial
+  std::optional<double> seconds;  // the trial's length on the worker
+  TrialOutcome outcome;
+};
+struct FatalMessage {  // cannot train at all; leaves
+  std::string error;
+};
+using WorkerMessage = std::variant<ReadyMessage, HeartbeatMessage, EpochMessage, ResultMessage,
+                                   FatalMessage, UnknownMessage>;
+
+// Rank 0 -> worker.
+struct TrialMessage {  // train this
+  store::ClaimedTrial trial;
+};
+struct WaitMessage {};  // nothing to train now, but a running trial may come back
+struct DoneMessage {};  // no more work: leave
+struct StopMessage {};  // the sweep is stopping: abandon the trial at the next heartbeat
+using ServerMessage =
+    std::variant<TrialMessage, WaitMessage, DoneMessage, StopMessage, UnknownMessage>;
+
+// The bytes on the wire. Text that is not valid UTF-8 (a name, an error
+// message) is replaced (U+FFFD), not thrown on. Decoding throws
+// nlohmann::json's errors for bytes that are not a well-formed message.
+std::string encode(const GoMessage& m);
+std::string encode(const WorkerMessage& m);
+std::string encode(const ServerMessage& m);
+GoMessage decode_go(const std::string& bytes);
+WorkerMessage decode_worker_message(const std::string& bytes);
+ServerMessage decode_server_message(const std::string& bytes);
 
 nlohmann::json to_json(const store::ClaimedTrial& t);
 store::ClaimedTrial claimed_from_json(const nlohmann::json& j);

@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <variant>
 
 #include "cluster/farm.h"
 #include "cluster/messages.h"
@@ -115,6 +116,62 @@ TEST(Messages, OutcomeCarriesDataTimeAndSkippedImages) {
   EXPECT_TRUE(std::isnan(old.result.data_seconds));
   EXPECT_EQ(old.result.skipped_images, 0);
   EXPECT_EQ(old.result.decoded_images, 0);
+}
+
+// The farm's messages on the wire: each comes back as the type it was,
+// with its fields; the wire text keeps the "type" key older peers read.
+TEST(Messages, FarmMessagesRoundTripThroughTheirWireText) {
+  store::EpochMetrics m;
+  m.epoch = 2;
+  m.train_loss = 0.5;
+  const WorkerMessage epoch = decode_worker_message(encode(WorkerMessage{EpochMessage{9, m}}));
+  ASSERT_TRUE(std::holds_alternative<EpochMessage>(epoch));
+  EXPECT_EQ(std::get<EpochMessage>(epoch).trial_id, 9);
+  EXPECT_EQ(std::get<EpochMessage>(epoch).metrics.train_loss, 0.5);
+  EXPECT_EQ(json::parse(encode(WorkerMessage{HeartbeatMessage{9}})),
+            (json{{"type", "heartbeat"}, {"trial", 9}}));
+
+  const WorkerMessage ready =
+      decode_worker_message(encode(WorkerMessage{ReadyMessage{"node1", "cpu"}}));
+  EXPECT_EQ(std::get<ReadyMessage>(ready).host, "node1");
+  EXPECT_EQ(std::get<ReadyMessage>(ready).device, "cpu");
+
+  ResultMessage result;
+  result.seconds = 1.5;
+  result.outcome.status = TrialStatus::kFailed;
+  result.outcome.error = "bad \xff byte";  // not UTF-8: replaced, not thrown on
+  const WorkerMessage back = decode_worker_message(encode(WorkerMessage{result}));
+  EXPECT_EQ(std::get<ResultMessage>(back).seconds, 1.5);
+  EXPECT_EQ(std::get<ResultMessage>(back).outcome.status, TrialStatus::kFailed);
+  EXPECT_EQ(std::get<ResultMessage>(back).outcome.error, "bad \xef\xbf\xbd byte");
+  // A result without its length: the server times it itself.
+  EXPECT_FALSE(
+      std::get<ResultMessage>(decode_worker_message(encode(WorkerMessage{ResultMessage{}})))
+          .seconds);
+  EXPECT_EQ(std::get<FatalMessage>(decode_worker_message(R"({"type":"fatal"})")).error,
+            "unknown error");
+
+  store::ClaimedTrial t;
+  t.trial_id = 4;
+  t.model_hash = "abc";
+  const ServerMessage trial = decode_server_message(encode(ServerMessage{TrialMessage{t}}));
+  EXPECT_EQ(std::get<TrialMessage>(trial).trial.trial_id, 4);
+  EXPECT_EQ(std::get<TrialMessage>(trial).trial.model_hash, "abc");
+  for (const ServerMessage& plain :
+       {ServerMessage{WaitMessage{}}, ServerMessage{DoneMessage{}}, ServerMessage{StopMessage{}}})
+    EXPECT_EQ(decode_server_message(encode(plain)).index(), plain.index());
+  EXPECT_EQ(json::parse(encode(ServerMessage{StopMessage{}})), (json{{"type", "stop"}}));
+}
+
+// A type this nds does not know decodes as such, with its text for the error.
+TEST(Messages, UnknownMessagesKeepTheirText) {
+  const WorkerMessage w = decode_worker_message(R"({"type":"hello","x":1})");
+  ASSERT_TRUE(std::holds_alternative<UnknownMessage>(w));
+  EXPECT_EQ(std::get<UnknownMessage>(w).text, R"({"type":"hello","x":1})");
+  const ServerMessage s = decode_server_message(R"({"x":1})");
+  ASSERT_TRUE(std::holds_alternative<UnknownMessage>(s));
+  EXPECT_EQ(std::get<UnknownMessage>(s).text, R"({"x":1})");
+  EXPECT_EQ(decode_go(encode(GoMessage{})).go, false);
 }
 
 TEST(Farm, ParsesTestRunnerSpecs) {
