@@ -1,13 +1,14 @@
 // nds sweep: sample a design space, train every sample under one recipe and
 // store the results; with mpirun, rank 0 owns the database and the other
-// ranks train (cluster/farm.h). Running the same command again resumes.
+// ranks train. The options become a sweep::Plan; the sweep's lifecycle
+// (open, resume, grow, the farm) is sweep::Sweep (sweep/sweep.h). Running
+// the same command again resumes.
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,24 +27,11 @@
 #include "cli/space_arg.h"
 #include "cli/torch_plugin.h"
 #include "cli/version.h"
-#include "cluster/comm.h"
-#include "cluster/farm.h"
-#include "cluster/messages.h"
 #include "cluster/noop_runner.h"
-#include "cluster/resources.h"
-#include "cluster/signals.h"
-#include "cluster/trial_runner.h"
 #include "sampler/design_space.h"
-#include "sampler/hash.h"
-#include "sampler/random.h"
-#include "sampler/sampler.h"
-#include "sampler/units.h"
-#include "space/complexity.h"
-#include "space/net_spec.h"
-#include "space/transforms.h"
-#include "space/zoo.h"
-#include "store/reader.h"
 #include "store/store.h"
+#include "sweep/plan.h"
+#include "sweep/sweep.h"
 
 namespace nds::cli {
 namespace {
@@ -125,50 +114,7 @@ void check_db_folder(const std::string& path) {
     throw std::invalid_argument("--db '" + path + "': folder '" + dir + "' is not writable");
 }
 
-bool file_exists(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0;
-}
-
-// Training seed of sample (or reference) i: independent of the stream that
-// drew its model.
-int64_t trial_seed(std::uint64_t seed, std::uint64_t index) {
-  constexpr std::uint64_t kTrainStream = 0x747261696e696e67ULL;  // "training"
-  return static_cast<int64_t>(sampler::mix64(sampler::stream_seed(seed, index) ^ kTrainStream) &
-                              0x7fffffffffffffffULL);
-}
-
-// What rank 0 decided before any training.
-struct Plan {
-  bool help = false;
-  std::string db;
-  std::string name;
-  std::uint64_t seed = 0;
-  int64_t n = 0;
-  sampler::DesignSpace space;
-  json recipe;
-  std::string data;  // --data with its folder (not part of the recipe)
-  std::string torch_version;
-  std::string device_kind;       // "cpu"/"cuda" (what auto gives) or "noop"
-  std::string runner = "torch";  // or "noop[:MS]" (test-only)
-  std::string device = "auto";
-  int threads = 0;  // 0: default_threads()
-  int64_t max_retries = 0;
-  double heartbeat_timeout_s = cluster::kDefaultHeartbeatTimeoutS;
-  store::JournalMode journal = store::JournalMode::kAuto;
-  int busy_timeout_ms = store::kDefaultBusyTimeoutMs;
-  bool quiet = false;
-  std::vector<std::string> train_args;
-};
-
-std::string first_difference(const json& a, const json& b) {
-  const json patch = json::diff(a, b);
-  if (patch.empty()) return "";
-  std::string path = patch[0].value("path", std::string());
-  return path.empty() ? "the whole value" : path;
-}
-
-Plan parse(const std::vector<std::string>& args) {
+po::options_description visible_options() {
   po::options_description opts("options");
   // clang-format off
   opts.add_options()
@@ -194,29 +140,20 @@ Plan parse(const std::vector<std::string>& args) {
       ("busy-timeout", po::value<std::string>(), "seconds one database access waits for a lock (default 10)")
       ("quiet,q", "no progress lines");
   // clang-format on
-  po::options_description hidden;
-  // Test-only: trials that train nothing (cluster/noop_runner.h).
-  hidden.add_options()("test-runner", po::value<std::string>());
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::variables_map vm;
-  const po::parsed_options parsed =
-      po::command_line_parser(args).options(all).allow_unregistered().run();
-  po::store(parsed, vm);
-  po::notify(vm);
+  return opts;
+}
 
-  Plan p;
-  if (vm.count("help")) {
-    p.help = true;
-    std::cout << kUsage << opts << '\n';
-    try {
-      std::cout << torch_sweep_api().options_help();
-    } catch (const std::exception&) {
-      std::cout << "training options: see nds train --help (the LibTorch module is missing)\n";
-    }
-    return p;
+void print_help(const po::options_description& opts) {
+  std::cout << kUsage << opts << '\n';
+  try {
+    std::cout << torch_sweep_api().options_help();
+  } catch (const std::exception&) {
+    std::cout << "training options: see nds train --help (the LibTorch module is missing)\n";
   }
-  p.train_args = po::collect_unrecognized(parsed.options, po::include_positional);
+}
+
+// -n, --seed, --db and --name: which sweep, in which database.
+void read_sweep_identity(const po::variables_map& vm, sweep::Plan& p) {
   for (const char* key : {"space", "db", "name", "count"})
     if (!vm.count(key))
       throw std::invalid_argument(std::string("missing ") +
@@ -229,6 +166,11 @@ Plan parse(const std::vector<std::string>& args) {
   p.name = vm["name"].as<std::string>();
   store::check_sweep_name(p.name);
   check_db_folder(p.db);
+}
+
+// How the sweep runs: retries, threads, device, timeouts, the journal, the
+// test runner.
+void read_run_options(const po::variables_map& vm, sweep::Plan& p) {
   if (vm.count("max-retries"))
     p.max_retries =
         static_cast<int64_t>(parse_unsigned(vm["max-retries"].as<std::string>(), "--max-retries"));
@@ -255,9 +197,11 @@ Plan parse(const std::vector<std::string>& args) {
     p.runner = vm["test-runner"].as<std::string>();
     cluster::parse_noop_spec(p.runner);
   }
+}
 
-  // The space, with the options that replace its settings.
-  std::string origin;
+// The space's JSON with the options that replace its settings and the
+// --include names added to its own.
+json space_json(const po::variables_map& vm, std::string& origin) {
   json j = load_space_json(vm["space"].as<std::string>(), &origin);
   if (!j.is_object()) throw std::invalid_argument(origin + ": a space must be a JSON object");
   apply_space_options(vm, origin, j);
@@ -268,20 +212,13 @@ Plan parse(const std::vector<std::string>& args) {
       if (std::find(inc.begin(), inc.end(), json(name)) == inc.end()) inc.push_back(name);
     j["include"] = inc;
   }
-  p.space = sampler::parse_design_space(j, origin);
+  return j;
+}
 
-  // The recipe; the models take the data's channels and classes unless the
-  // options named them.
-  if (p.runner != "torch") {
-    if (!p.train_args.empty())
-      throw std::invalid_argument("unknown option '" + p.train_args.front() + "'");
-    p.recipe = {{"test_runner", p.runner}};
-    p.device_kind = "noop";
-    return p;
-  }
-  const SweepRecipe r =
-      torch_sweep_api().make_recipe(p.train_args, p.space.resolution, p.space.num_classes);
-  const json& data = r.recipe.at("data");
+// The models take the data's channels and classes unless the options named
+// them (then they must agree). Parses the space again when it changed.
+void fit_space_to_data(const po::variables_map& vm, const json& data, json& j,
+                       const std::string& origin, sweep::Plan& p) {
   const int channels = data.at("channels").get<int>();
   const int classes = data.at("classes_of_data").get<int>();
   const bool synthetic = data.at("source").get<std::string>() == "synthetic";
@@ -301,276 +238,134 @@ Plan parse(const std::vector<std::string>& args) {
     reparse = true;
   }
   if (reparse) p.space = sampler::parse_design_space(j, origin);
+}
+
+// The recipe from the training options (the LibTorch module checks them),
+// or the test runner's.
+void read_recipe(const po::variables_map& vm, const std::vector<std::string>& train_args, json& j,
+                 const std::string& origin, sweep::Plan& p) {
+  if (p.runner != "torch") {
+    if (!train_args.empty())
+      throw std::invalid_argument("unknown option '" + train_args.front() + "'");
+    p.recipe = {{"test_runner", p.runner}};
+    p.device_kind = "noop";
+    return;
+  }
+  const SweepRecipe r =
+      torch_sweep_api().make_recipe(train_args, p.space.resolution, p.space.num_classes);
+  fit_space_to_data(vm, r.recipe.at("data"), j, origin, p);
   p.recipe = r.recipe;
   p.recipe["data"]["seed"] = p.seed;
   p.data = r.data;
   p.torch_version = r.torch_version;
   p.device_kind = r.device;
+}
+
+// The plan, or nothing after printing --help.
+std::optional<sweep::Plan> parse(const std::vector<std::string>& args) {
+  const po::options_description opts = visible_options();
+  po::options_description hidden;
+  // Test-only: trials that train nothing (cluster/noop_runner.h).
+  hidden.add_options()("test-runner", po::value<std::string>());
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::variables_map vm;
+  const po::parsed_options parsed =
+      po::command_line_parser(args).options(all).allow_unregistered().run();
+  po::store(parsed, vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    print_help(opts);
+    return std::nullopt;
+  }
+  const std::vector<std::string> train_args =
+      po::collect_unrecognized(parsed.options, po::include_positional);
+  sweep::Plan p;
+  p.nds_version = NDS_VERSION;
+  read_sweep_identity(vm, p);
+  read_run_options(vm, p);
+  std::string origin;
+  json j = space_json(vm, origin);
+  p.space = sampler::parse_design_space(j, origin);
+  read_recipe(vm, train_args, j, origin, p);
   return p;
 }
 
-// Samples 0..n-1 (sample i is a pure function of space, seed and i).
-std::vector<store::NewTrial> make_samples(const Plan& p) {
-  std::vector<store::NewTrial> trials;
-  sampler::Sampler sampler(p.space, p.seed);
-  for (int64_t i = 0; i < p.n; ++i) {
-    const sampler::Sample s = sampler.at(static_cast<std::uint64_t>(i));
-    store::NewTrial t;
-    t.model = {sampler::hash_text(s.hash), p.space.family, s.family_params, to_json(s.spec),
-               s.cost};
-    t.seed = trial_seed(p.seed, static_cast<std::uint64_t>(i));
-    trials.push_back(std::move(t));
-  }
-  return trials;
+std::unique_ptr<cluster::TrialRunner> torch_trainer(const json& recipe, const std::string& data,
+                                                    const cluster::RunnerOptions& options,
+                                                    const std::string& device) {
+  return torch_sweep_api().make_runner(recipe, data, options, device);
 }
 
-// The --include fixed points, after the samples: reference j of a new sweep
-// of n samples is trial n + j, with that index's training seed.
-void add_references(const Plan& p, std::vector<store::NewTrial>& trials) {
-  ExpandOptions expand;
-  expand.in_channels = p.space.in_channels;
-  expand.num_classes = p.space.num_classes;
-  const bool cifar_stem = p.recipe.value("stem", std::string()) == "cifar";
-  for (const std::string& name : p.space.include) {
-    NetSpec spec = fixed_point(name, expand);
-    if (cifar_stem) spec = with_cifar_stem(spec);
-    store::NewTrial t;
-    const Complexity cost = complexity(spec, p.space.resolution);
-    t.model = {sampler::hash_text(sampler::spec_hash(spec)), spec.family,
-               json{{"family", spec.family}, {"fixed_point", name}}, to_json(spec), cost};
-    t.seed = trial_seed(p.seed, trials.size());
-    t.reference = name;
-    trials.push_back(std::move(t));
-  }
-}
-
-std::string where_is(const Plan& p) {
-  return "sweep '" + p.name + "' in " + p.db;
-}
-
-// The existing sweep must be the same experiment; otherwise one line says
-// what differs. Returns its number of samples (references not counted), or
-// nullopt when there is no such sweep.
-std::optional<int64_t> check_same_sweep(const store::Db& db, const Plan& p) {
-  store::Statement st = db.prepare(
-      "SELECT space_json, recipe_json, seed, (SELECT count(*) FROM trials t WHERE t.sweep_id = "
-      "s.id AND t.latest = 1 AND t.reference IS NULL) FROM sweeps s WHERE s.name = ?1");
-  st.bind(1, p.name);
-  if (!st.step()) return std::nullopt;
-  const std::string where = where_is(p);
-  const std::string hint = "; run it with its own options, or use a new --name";
-  json stored_space;
+// The plan, and the sweep opened for it; nothing after --help. Rank 0 checks
+// everything and tells the workers go or no-go, so a bad command prints one
+// message and every rank exits.
+std::optional<std::pair<sweep::Plan, sweep::Start>> plan_and_open(
+    sweep::Sweep& sweep, const std::vector<std::string>& args) {
   try {
-    stored_space = sampler::canonical_json(
-        sampler::parse_design_space(json::parse(st.text(0)), "the stored space"));
-  } catch (const std::exception& e) {
-    throw std::invalid_argument(where + " has a space this nds cannot read (" + e.what() + ")");
-  }
-  const json space = sampler::canonical_json(p.space);
-  if (stored_space != space)
-    throw std::invalid_argument(where + " was made with a different space (" +
-                                first_difference(stored_space, space) + " differs)" + hint);
-  const json stored_recipe = json::parse(st.text(1));
-  if (stored_recipe != p.recipe)
-    throw std::invalid_argument(where + " was made with a different recipe (" +
-                                first_difference(stored_recipe, p.recipe) + " differs)" + hint);
-  if (static_cast<std::uint64_t>(st.int64(2)) != p.seed)
-    throw std::invalid_argument(where + " was made with --seed " + std::to_string(st.int64(2)) +
-                                ", not " + std::to_string(p.seed) + hint);
-  const int64_t stored = st.int64(3);
-  // Growing is safe (sample i does not depend on N); shrinking would drop
-  // trained samples from the sweep.
-  if (p.n < stored)
-    throw std::invalid_argument(where + " has " + std::to_string(stored) +
-                                " samples and cannot shrink to " + std::to_string(p.n) +
-                                " (a sweep keeps all its samples: -n " + std::to_string(stored) +
-                                " resumes it, a larger -n grows it, a new --name starts a "
-                                "smaller one)");
-  return stored;
-}
-
-// check_same_sweep() with a read-only connection, before the writer opens
-// the file (it logs events and commits even when it then refuses), so a
-// refused command leaves the database byte for byte as it was. A file that
-// cannot be read this way is left to the writer, which says why or migrates it.
-std::optional<int64_t> precheck(const Plan& p) {
-  std::unique_ptr<store::Reader> reader;
-  try {
-    reader = std::make_unique<store::Reader>(p.db);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  try {
-    return check_same_sweep(reader->db(), p);
-  } catch (const store::StoreError&) {
-    return std::nullopt;  // busy or unreadable: the writer decides
-  }
-}
-
-// Adds samples stored..p.n-1 to the sweep. The stored samples must be what
-// this nds draws for their indices, or the grown sweep would mix samplers.
-void grow(store::Store& store, const Plan& p, int64_t sweep_id, int64_t stored,
-          std::vector<store::NewTrial> samples) {
-  {
-    store::Statement st = store.db().prepare(
-        "SELECT t.sample_index, m.hash FROM trials t JOIN models m ON m.id = t.model_id "
-        "WHERE t.sweep_id = ?1 AND t.latest = 1 AND t.reference IS NULL ORDER BY t.sample_index");
-    st.bind(1, sweep_id);
-    for (int64_t i = 0; i < stored && st.step(); ++i) {
-      const std::string& drawn = samples[static_cast<size_t>(i)].model.hash;
-      if (st.int64(0) != i || st.text(1) != drawn)
-        throw std::invalid_argument(where_is(p) + ": its sample " + std::to_string(i) + " (model " +
-                                    st.text(1) + ") is not what this nds draws (" + drawn +
-                                    "), so it cannot grow; use a new --name");
+    std::optional<sweep::Plan> plan = parse(args);
+    if (!plan) {
+      sweep.refuse(kExitOk);
+      return std::nullopt;
     }
-  }
-  samples.erase(samples.begin(), samples.begin() + stored);
-  store.grow_sweep(sweep_id, stored, samples);
-}
-
-struct Opened {
-  std::unique_ptr<store::Store> store;
-  int64_t sweep_id = 0;
-  int64_t total = 0;
-  bool resumed = false;
-  int64_t grown_from = 0;  // the samples before this run grew the sweep; 0: not grown
-  int64_t requeued = 0;
-};
-
-Opened open_sweep_in(const Plan& p, int world_size, bool created) {
-  Opened o;
-  o.total = p.n + static_cast<int64_t>(p.space.include.size());
-  // Check and sample before the writer opens the file, so refused input or
-  // bad constraints leave nothing behind and an existing file as it was.
-  std::optional<std::vector<store::NewTrial>> samples;
-  if (created) {
-    if (!p.space.parent.empty())
-      throw std::invalid_argument("parent sweep '" + p.space.parent + "' of '" + p.name +
-                                  "' is not in '" + p.db + "' (the database does not exist yet)");
-    samples = make_samples(p);
-  } else if (const std::optional<int64_t> stored = precheck(p); stored && *stored < p.n) {
-    samples = make_samples(p);
-  }
-  store::StoreOptions so;
-  so.nds_version = NDS_VERSION;
-  so.journal = p.journal;
-  so.busy_timeout_ms = p.busy_timeout_ms;
-  o.store = std::make_unique<store::Store>(p.db, so);
-  store::Store& store = *o.store;
-  if (const std::optional<int64_t> id = store.find_sweep(p.name)) {
-    // Again under the writer lock: another run may have grown it meanwhile.
-    const int64_t stored = check_same_sweep(store.db(), p).value();
-    o.sweep_id = *id;
-    o.resumed = true;
-    if (stored < p.n) {
-      grow(store, p, *id, stored, samples ? std::move(*samples) : make_samples(p));
-      o.grown_from = stored;
-    }
-  } else {
-    if (!samples) samples = make_samples(p);
-    add_references(p, *samples);
-    store::SweepDef def;
-    def.name = p.name;
-    def.family = p.space.family;
-    def.space = sampler::to_json(p.space);
-    def.recipe = p.recipe;
-    def.seed = static_cast<int64_t>(p.seed);
-    def.parent = p.space.parent;
-    def.build = {NDS_VERSION, p.torch_version, p.device_kind, world_size};
-    o.sweep_id = store.create_sweep(def, *samples);
-  }
-  // This process holds the writer lock, so a RUNNING trial belongs to a run
-  // that died: retry it.
-  o.requeued = store.requeue_stale(o.sweep_id, 0.0);
-  if (p.max_retries > 0) o.requeued += store.requeue_failed(o.sweep_id, p.max_retries + 1);
-  store.flush();
-  return o;
-}
-
-// A database this command created is removed again when the sweep could not
-// be set up in it, so bad input leaves no empty file behind.
-Opened open_sweep(const Plan& p, int world_size) {
-  const bool created = !file_exists(p.db);
-  try {
-    return open_sweep_in(p, world_size, created);
+    const sweep::Start start = sweep.open(*plan);
+    return std::make_pair(std::move(*plan), start);
+  } catch (const std::invalid_argument&) {
+    sweep.refuse(kExitUsage);
+    throw;
+  } catch (const po::error&) {
+    sweep.refuse(kExitUsage);
+    throw;
   } catch (...) {
-    if (created)
-      for (const char* suffix : {"", "-wal", "-shm", "-journal", ".lock"})
-        std::remove((p.db + suffix).c_str());
+    sweep.refuse(kExitFailure);
     throw;
   }
 }
 
-// `with_root`: rank 0 runs on this node without training, so it takes no
-// device slot.
-std::unique_ptr<cluster::TrialRunner> make_runner(const std::string& runner, const json& recipe,
-                                                  const std::string& data, int threads,
-                                                  const std::string& device, bool with_root) {
-  if (runner != "torch") return cluster::make_noop_runner(cluster::parse_noop_spec(runner));
-  cluster::RunnerOptions ro;
-  ro.threads = threads;
-  ro.device_slot = cluster::device_slot(with_root);
-  return torch_sweep_api().make_runner(recipe, data, ro, device);
+void print_start(const sweep::Plan& plan, const sweep::Start& s) {
+  std::cerr << "nds sweep: '" << plan.name << "' in " << plan.db << ": "
+            << (s.grown_from > 0 ? "grown from " + std::to_string(s.grown_from) + " to " +
+                                       std::to_string(plan.n) + " samples, "
+                : s.resumed ? "resuming, "
+                            : "new, ")
+            << s.complete << " of " << s.total << " complete"
+            << (s.requeued ? ", " + std::to_string(s.requeued) + " requeued" : "") << "; "
+            << (s.ranks > 1 ? std::to_string(s.ranks - 1) + " worker rank(s)"
+                            : std::string("1 process"))
+            << '\n';
 }
 
-cluster::FarmOptions farm_options(const cluster::GoMessage& go) {
-  cluster::FarmOptions f = go.farm_options();
-  f.log = &std::cerr;
-  return f;
-}
-
-int run_worker(cluster::Comm& comm) {
-  const cluster::GoMessage go = cluster::wait_for_go(comm);
-  // No-go: rank 0 prints why and exits with the status. A worker exits 0, for
-  // mpirun stops the whole job at the first non-zero exit, which could kill
-  // rank 0 before its message is out.
-  if (!go.go) return kExitOk;
-  const bool with_root = go.host == cluster::host_name();
-  const int threads = go.threads > 0
-                          ? go.threads
-                          : cluster::default_threads(cluster::local_size() - (with_root ? 1 : 0));
-  try {
-    return cluster::work(
-        comm,
-        [&] { return make_runner(go.runner, go.recipe, go.data, threads, go.device, with_root); },
-        go.recipe, farm_options(go));
-  } catch (const std::exception& e) {
-    // Rank 0 would wait for this rank forever (and MPI_Finalize with it).
-    std::cerr << "nds sweep: rank " << comm.rank() << ": " << e.what() << '\n';
-    comm.abort(kExitFailure);
-  }
-  return kExitFailure;  // not reached: abort() ends the job
-}
-
-// After the farm: the summary, and the exit status that says how it ended.
-int finish_run(cluster::Comm& comm, const Plan& plan, const Opened& opened,
-               const cluster::FarmReport& report) {
-  store::Store& store = *opened.store;
-  if (!report.store_error.empty()) {
-    std::cerr << "nds sweep: stopped: " << report.store_error << "\n"
-              << "nds sweep: results committed before are kept; once " << plan.db
-              << " can be written again, run the same command to resume\n";
-    return kExitStoreFailed;
-  }
-  const store::StateCounts after = store.counts(opened.sweep_id);
-  if (!report.interrupted && after.waiting == 0 && after.running == 0)
-    store.finish_sweep(opened.sweep_id);
-  store.flush();
+// The counts line on stdout; how busy the trainers were and who could not
+// train on stderr.
+void print_summary(const sweep::Plan& plan, const sweep::Summary& s) {
+  const store::StateCounts& after = s.counts;
+  const cluster::FarmReport& report = s.farm;
   std::cout << "sweep " << plan.name << ": " << after.complete << " COMPLETE, " << after.failed
             << " FAILED, " << after.diverged << " DIVERGED, " << after.waiting + after.running
             << " to do, of " << after.total()
             << " (this run: " << report.complete + report.failed + report.diverged
             << " finished in " << static_cast<int64_t>(report.wall_s + 0.5) << " s)\n"
             << std::flush;
-  const int trainers = std::max(1, comm.size() - 1);
   if (!plan.quiet && report.wall_s > 0 && report.dispatched > 0) {
     char line[160];
     std::snprintf(line, sizeof line, "nds sweep: %d training rank(s) busy %.1f%% of %.1f s\n",
-                  trainers, 100.0 * report.busy_s / (report.wall_s * trainers), report.wall_s);
+                  s.trainers, 100.0 * report.busy_s / (report.wall_s * s.trainers), report.wall_s);
     std::cerr << line;
   }
   for (const std::string& why : report.unable)
     std::cerr << "nds sweep: warning: " << why << " (it trained nothing)\n";
+}
+
+// What the summary says, and the exit status that says how the run ended.
+int finish(sweep::Sweep& sweep, const sweep::Plan& plan, const sweep::Summary& s) {
+  const cluster::FarmReport& report = s.farm;
+  if (!report.store_error.empty()) {
+    std::cerr << "nds sweep: stopped: " << report.store_error << "\n"
+              << "nds sweep: results committed before are kept; once " << plan.db
+              << " can be written again, run the same command to resume\n";
+    return kExitStoreFailed;
+  }
+  print_summary(plan, s);
   if (report.interrupted) {
     std::cerr << "nds sweep: interrupted; run the same command to resume\n";
     return kExitInterrupted;
@@ -581,112 +376,21 @@ int finish_run(cluster::Comm& comm, const Plan& plan, const Opened& opened,
     std::cerr << "nds sweep: everything else is done; ending the job without the lost " << ranks
               << " (status " << kExitLostWorker << ")\n"
               << std::flush;
-    // MPI_Finalize would wait for the lost rank forever; the store commits
-    // first, as this process ends here too.
-    opened.store->flush();
-    comm.abort(kExitLostWorker);
+    sweep.end_job(kExitLostWorker);
   }
   return kExitOk;
-}
-
-cluster::GoMessage no_go(int code) {
-  cluster::GoMessage m;
-  m.code = code;
-  return m;
-}
-
-void send_all(cluster::Comm& comm, const cluster::GoMessage& msg) {
-  cluster::send_go(comm, msg);
 }
 
 }  // namespace
 
 int run_sweep(const std::vector<std::string>& args) {
-  cluster::install_stop_signals();
-  // Past a file-size limit (ulimit -f) a write then fails with EFBIG and the
-  // sweep stops cleanly, instead of dying of SIGXFSZ in the middle of a commit.
-  std::signal(SIGXFSZ, SIG_IGN);
-  cluster::Session session;
-  cluster::Comm& comm = session.world();
-  if (comm.rank() != 0) return run_worker(comm);
-
-  // Rank 0 checks everything and tells the workers go or no-go, so a bad
-  // command prints one message and every rank exits.
-  Plan plan;
-  Opened opened;
-  std::unique_ptr<cluster::TrialRunner> runner;
-  try {
-    plan = parse(args);
-    if (plan.help) {
-      send_all(comm, no_go(kExitOk));
-      return kExitOk;
-    }
-    const int threads = plan.threads > 0 ? plan.threads : cluster::default_threads(1);
-    // Serial: load the data before touching the database.
-    if (comm.size() == 1)
-      runner = make_runner(plan.runner, plan.recipe, plan.data, threads, plan.device, false);
-    opened = open_sweep(plan, comm.size());
-  } catch (const std::invalid_argument&) {
-    send_all(comm, no_go(kExitUsage));
-    throw;
-  } catch (const po::error&) {
-    send_all(comm, no_go(kExitUsage));
-    throw;
-  } catch (...) {
-    send_all(comm, no_go(kExitFailure));
-    throw;
-  }
-
-  cluster::GoMessage go;
-  go.go = true;
-  go.recipe = plan.recipe;
-  go.runner = plan.runner;
-  go.threads = plan.threads;
-  go.device = plan.device;
-  go.data = plan.data;
-  go.host = cluster::host_name();
-  go.quiet = plan.quiet;
-  go.total = opened.total;
-  go.max_attempts = plan.max_retries > 0 ? plan.max_retries + 1 : 0;
-  go.heartbeat_timeout_s = plan.heartbeat_timeout_s;
-  send_all(comm, go);
-  store::Store& store = *opened.store;
-  const store::StateCounts before = store.counts(opened.sweep_id);
-  if (!plan.quiet)
-    std::cerr << "nds sweep: '" << plan.name << "' in " << plan.db << ": "
-              << (opened.grown_from > 0 ? "grown from " + std::to_string(opened.grown_from) +
-                                              " to " + std::to_string(plan.n) + " samples, "
-                  : opened.resumed ? "resuming, "
-                                   : "new, ")
-              << before.complete << " of " << opened.total << " complete"
-              << (opened.requeued ? ", " + std::to_string(opened.requeued) + " requeued" : "")
-              << "; "
-              << (comm.size() > 1 ? std::to_string(comm.size() - 1) + " worker rank(s)"
-                                  : std::string("1 process"))
-              << '\n';
-
-  cluster::FarmOptions farm = farm_options(go);
-  farm.total = opened.total;
-  cluster::FarmReport report;
-  if (comm.size() == 1) {
-    report = cluster::run_serial(store, opened.sweep_id, *runner, plan.recipe, farm);
-  } else {
-    try {
-      report = cluster::serve(comm, store, opened.sweep_id, farm);
-    } catch (const std::exception& e) {
-      // The workers wait for rank 0: end the whole job, after committing
-      // what was recorded.
-      std::cerr << "nds sweep: " << e.what() << '\n';
-      try {
-        store.flush();
-      } catch (const std::exception&) {
-        // already reported the first error
-      }
-      comm.abort(kExitFailure);
-    }
-  }
-
-  return finish_run(comm, plan, opened, report);
+  sweep::Sweep sweep(torch_trainer, std::cerr);
+  if (!sweep.is_root()) return sweep.work();
+  const auto opened = plan_and_open(sweep, args);
+  if (!opened) return kExitOk;  // --help
+  const auto& [plan, start] = *opened;
+  if (!plan.quiet) print_start(plan, start);
+  return finish(sweep, plan, sweep.run());
 }
 
 }  // namespace nds::cli
