@@ -181,10 +181,6 @@ int64_t Db::last_insert_rowid() const {
   return sqlite3_last_insert_rowid(db_);
 }
 
-void Db::fail(const std::string& what) const {
-  fail(what, sqlite3_extended_errcode(db_));
-}
-
 void Db::fail(const std::string& what, int rc, bool was_in_transaction) const {
   std::string msg = sqlite3_errmsg(db_);
   if (msg == "not an error" || msg.empty()) msg = sqlite3_errstr(rc);
@@ -204,17 +200,12 @@ void Db::fail(const std::string& what, int rc, bool was_in_transaction) const {
   if (code == SQLITE_BUSY)
     throw StoreError("database '" + path_ + "' is locked by another process (waited for the " +
                          "busy timeout): " + what + ": " + msg + after,
-                     code, rolled_back);
-  throw StoreError("database '" + path_ + "': " + what + ": " + msg + after, code, rolled_back);
+                     code);
+  throw StoreError("database '" + path_ + "': " + what + ": " + msg + after, code);
 }
 
 bool Db::in_transaction() const {
   return sqlite3_get_autocommit(db_) == 0;
-}
-
-bool StoreError::cannot_write() const {
-  return code_ == SQLITE_FULL || code_ == SQLITE_IOERR || code_ == SQLITE_CANTOPEN ||
-         code_ == SQLITE_NOMEM;
 }
 
 // ---- Statement ----
@@ -233,10 +224,6 @@ Statement& Statement::operator=(Statement&& other) noexcept {
     stmt_ = std::exchange(other.stmt_, nullptr);
   }
   return *this;
-}
-
-Statement& Statement::bind(int index, int value) {
-  return bind(index, static_cast<int64_t>(value));
 }
 
 Statement& Statement::bind(int index, int64_t value) {

@@ -17,22 +17,17 @@ namespace nds::store {
 
 // SQLite or file-system failure while using a database (exit 1 in the CLI).
 // `code` is SQLite's primary result code (SQLITE_FULL, SQLITE_IOERR, ...; 0
-// when the error is nds's own); `rolled_back` says that SQLite rolled the
-// whole open transaction back (it does so after SQLITE_FULL, IOERR, NOMEM
-// and a few others), so its writes are gone and only committed ones remain.
+// when the error is nds's own). When SQLite rolled the whole open
+// transaction back (it does so after SQLITE_FULL, IOERR, NOMEM and a few
+// others) the message says so: its writes are gone, committed ones remain.
 class StoreError : public std::runtime_error {
  public:
-  explicit StoreError(const std::string& what, int code = 0, bool rolled_back = false)
-      : std::runtime_error(what), code_(code), rolled_back_(rolled_back) {}
+  explicit StoreError(const std::string& what, int code = 0)
+      : std::runtime_error(what), code_(code) {}
   int code() const { return code_; }
-  bool rolled_back() const { return rolled_back_; }
-  // The file system or the database is out of room or failing (SQLITE_FULL,
-  // SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_NOMEM): the writer cannot go on.
-  bool cannot_write() const;
 
  private:
   int code_ = 0;
-  bool rolled_back_ = false;
 };
 
 // The database file the user named cannot be used as asked: missing (for a
@@ -101,12 +96,10 @@ class Db {
   int64_t last_insert_rowid() const;
   void set_busy_timeout(int ms);
 
-  // Throws StoreError: "database 'PATH': <what>: <sqlite message>".
-  [[noreturn]] void fail(const std::string& what) const;
-  // The same with an explicit SQLite result code (for codes not reflected in
-  // the connection's error state). `was_in_transaction`: a transaction was
-  // open before the failing call; the error then says whether SQLite rolled
-  // it back.
+  // Throws StoreError: "database 'PATH': <what>: <sqlite message>" for the
+  // SQLite result code `rc`. `was_in_transaction`: a transaction was open
+  // before the failing call; the error then says whether SQLite rolled it
+  // back.
   [[noreturn]] void fail(const std::string& what, int rc, bool was_in_transaction = false) const;
   // Whether a transaction is open (sqlite3_get_autocommit() is off).
   bool in_transaction() const;
@@ -127,7 +120,6 @@ class Statement {
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
-  Statement& bind(int index, int value);
   Statement& bind(int index, int64_t value);
   Statement& bind(int index, double value);  // NaN is stored as NULL
   Statement& bind(int index, const std::string& value);

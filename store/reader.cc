@@ -85,8 +85,8 @@ constexpr const char* kEpochColumns =
     "e.epoch, e.train_loss, e.train_top1_err, e.train_top5_err, e.test_top1_err, "
     "e.test_top5_err, e.lr, e.seconds";
 
-}  // namespace
-
+// Opens `path` read-only after checking that it exists (so nothing is
+// created). Throws DatabaseFileError naming it when it does not.
 std::unique_ptr<Db> open_read_only(const std::string& path, int busy_timeout_ms) {
   struct stat st {};
   if (path.empty()) throw DatabaseFileError("empty database path");
@@ -99,6 +99,8 @@ std::unique_ptr<Db> open_read_only(const std::string& path, int busy_timeout_ms)
   db->exec("PRAGMA query_only = 1");
   return db;
 }
+
+}  // namespace
 
 Reader::Reader(const std::string& path, int busy_timeout_ms)
     : db_(open_read_only(path, busy_timeout_ms)) {
@@ -258,13 +260,6 @@ Statement epoch_stream(const Db& db, int64_t sweep_id, bool all_attempts) {
 }
 
 }  // namespace
-
-void Reader::for_each_epoch(
-    const std::string& sweep, bool all_attempts,
-    const std::function<void(int64_t trial_id, const EpochMetrics&)>& fn) const {
-  Statement s = epoch_stream(*db_, sweep_id(sweep), all_attempts);
-  while (s.step()) fn(s.int64(0), read_epoch(s, 1));
-}
 
 void Reader::for_each_trial_with_epochs(
     const std::string& sweep, bool all_attempts,

@@ -109,10 +109,6 @@ class Reader {
   std::vector<TrialRecord> best(const std::string& sweep, int64_t k) const;
 
   std::vector<EpochMetrics> epochs(int64_t trial_id) const;
-  // Every epoch row of the sweep's trials, ordered by sample index, attempt
-  // and epoch.
-  void for_each_epoch(const std::string& sweep, bool all_attempts,
-                      const std::function<void(int64_t trial_id, const EpochMetrics&)>& fn) const;
   // Each trial (latest attempts, or all) in sample order with its epochs, in
   // one snapshot: two streams merged, so memory stays bounded.
   void for_each_trial_with_epochs(
@@ -129,10 +125,5 @@ class Reader {
   std::unique_ptr<Db> db_;
   int schema_version_ = 0;
 };
-
-// Opens `path` read-only after checking that it exists (so nothing is
-// created). Throws DatabaseFileError naming it when it does not.
-std::unique_ptr<Db> open_read_only(const std::string& path,
-                                   int busy_timeout_ms = kDefaultBusyTimeoutMs);
 
 }  // namespace nds::store

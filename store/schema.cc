@@ -217,11 +217,6 @@ int read_application_id(const Db& db) {
 
 }  // namespace
 
-const std::string& schema_sql() {
-  static const std::string sql = std::string(kSchema) + kResultsView;
-  return sql;
-}
-
 SchemaState check_schema(const Db& db, int* version) {
   const int app_id = read_application_id(db);
   const int64_t objects = db.query_int("SELECT count(*) FROM sqlite_schema").value_or(0);
@@ -258,6 +253,12 @@ SchemaState check_schema(const Db& db, int* version) {
 }
 
 namespace {
+
+// The DDL of the current schema (what a new database is created with).
+const std::string& schema_sql() {
+  static const std::string sql = std::string(kSchema) + kResultsView;
+  return sql;
+}
 
 void create(Db& db, const std::string& nds_version) {
   db.exec(schema_sql());

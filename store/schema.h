@@ -27,9 +27,6 @@ constexpr int kSchemaVersion = 4;
 // "nds1" in the SQLite header, so `file` and other tools can tell the format.
 constexpr int kApplicationId = 0x6E647331;
 
-// The DDL of the current schema (what a new database is created with).
-const std::string& schema_sql();
-
 // What check_schema() found.
 enum class SchemaState {
   kEmpty,    // no tables at all: a new database

@@ -87,6 +87,14 @@ std::optional<int64_t> as_int(const std::optional<double>& v) {
   return static_cast<int64_t>(std::llround(*v));
 }
 
+// The first column of every row `s` returns, as ids; leaves `s` reset.
+std::vector<int64_t> ids(Statement& s) {
+  std::vector<int64_t> out;
+  while (s.step()) out.push_back(s.int64(0));
+  s.reset();
+  return out;
+}
+
 void bind_result(Statement& s, int first, const TrialResult& r) {
   s.bind(first, r.top1_err)
       .bind(first + 1, r.top5_err)
@@ -460,9 +468,8 @@ bool Store::try_commit(int wait_ms) {
   if (!db_->in_transaction()) {
     drop_batch();
     throw StoreError("database '" + path_ +
-                         "': SQLite rolled back the open batch after an "
-                         "earlier error; what was committed before is safe",
-                     0, true);
+                     "': SQLite rolled back the open batch after an "
+                     "earlier error; what was committed before is safe");
   }
   db_->set_busy_timeout(wait_ms);
   try {
@@ -487,7 +494,6 @@ bool Store::try_commit(int wait_ms) {
   busy_since_ = -1;
   busy_retries_ = 0;
   retry_at_ = 0;
-  ++batches_committed_;
   return true;
 }
 
@@ -604,13 +610,6 @@ int64_t Store::model_id(const ModelRecord& m) {
     if (!same) throw clash();
   }
   model_ids_.emplace(m.hash, std::make_pair(id, spec_digest));
-  return id;
-}
-
-int64_t Store::add_model(const ModelRecord& model) {
-  Op op(*this);
-  const int64_t id = model_id(model);
-  op.done();
   return id;
 }
 
@@ -982,14 +981,10 @@ int64_t Store::requeue_failed(int64_t sweep_id, int64_t max_attempts) {
   if (max_attempts < 1)
     throw std::invalid_argument("max attempts must be >= 1, got " + std::to_string(max_attempts));
   Op op(*this);
-  std::vector<int64_t> ids;
-  Statement& s = stmt(kRetryable);
-  s.bind(1, sweep_id).bind(2, max_attempts);
-  while (s.step()) ids.push_back(s.int64(0));
-  s.reset();
-  for (int64_t id : ids) requeue(id, sweep_id, "failed");
+  const std::vector<int64_t> failed = ids(stmt(kRetryable).bind(1, sweep_id).bind(2, max_attempts));
+  for (int64_t id : failed) requeue(id, sweep_id, "failed");
   op.done();
-  return static_cast<int64_t>(ids.size());
+  return static_cast<int64_t>(failed.size());
 }
 
 bool Store::release(int64_t trial_id) {
@@ -1009,14 +1004,10 @@ bool Store::release(int64_t trial_id) {
 
 int64_t Store::release_running(int64_t sweep_id) {
   Op op(*this);
-  std::vector<int64_t> ids;
-  Statement& s = stmt(kRunning);
-  s.bind(1, sweep_id);
-  while (s.step()) ids.push_back(s.int64(0));
-  s.reset();
-  for (int64_t id : ids) release(id);
+  const std::vector<int64_t> running = ids(stmt(kRunning).bind(1, sweep_id));
+  for (int64_t id : running) release(id);
   op.done();
-  return static_cast<int64_t>(ids.size());
+  return static_cast<int64_t>(running.size());
 }
 
 }  // namespace nds::store

@@ -134,7 +134,6 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  const std::string& path() const { return path_; }
   JournalMode journal_mode() const { return journal_; }         // kWal or kDelete in effect
   const std::string& filesystem() const { return fs_name_; }    // "nfs", ... or "local"
   int schema_version_before() const { return schema_before_; }  // 0: created now
@@ -160,10 +159,6 @@ class Store {
   // Sets finished_at.
   void finish_sweep(int64_t sweep_id);
   StateCounts counts(int64_t sweep_id);
-
-  // The id of the model with this hash, inserting it when new. Throws
-  // StoreError when the hash is stored with a different spec.
-  int64_t add_model(const ModelRecord& model);
 
   // ---- trials ----
   // The lowest-index WAITING trial of the sweep, now RUNNING on `worker`;
@@ -210,9 +205,6 @@ class Store {
   // the way: then the batch stays open, later writes join it, and a later
   // call retries (with backoff). True when it committed.
   bool flush_if_due();
-  // Writes not committed yet (more than batch_ops while a reader blocks).
-  int64_t pending_writes() const { return in_batch_ ? pending_ : 0; }
-  int64_t batches_committed() const { return batches_committed_; }
 
  private:
   class Op;  // a savepoint around one compound write inside the batch
@@ -232,7 +224,10 @@ class Store {
   void acquire_lock();
   void release_lock();
   void open_database();
-  int64_t model_id(const ModelRecord& model);  // inside an open write
+  // The id of the model with this hash, inserting it when new (inside an
+  // open write). Throws StoreError when the hash is stored with a different
+  // spec.
+  int64_t model_id(const ModelRecord& model);
   bool finish(int64_t trial_id, TrialState state, const TrialResult* result,
               const std::string& error);
   void insert_epochs(int64_t trial_id, const std::vector<EpochMetrics>& epochs);
@@ -257,7 +252,6 @@ class Store {
   int op_depth_ = 0;  // open Op savepoints: no commit while one is open
   int64_t pending_ = 0;
   double batch_started_ = 0;
-  int64_t batches_committed_ = 0;
   double busy_since_ = -1;  // steady-clock seconds of the first busy COMMIT; -1: none
   double retry_at_ = 0;     // no quick COMMIT attempt before (steady clock)
   int busy_retries_ = 0;
