@@ -98,10 +98,4 @@ GoodRange good_range(const std::vector<size_t>& best, const std::vector<double>&
   return g;
 }
 
-GoodRange bootstrap_good_range(const std::vector<double>& errors, const std::vector<double>& values,
-                               const BootstrapOptions& options) {
-  check_same_size(kWhere, "errors", errors.size(), "values", values.size());
-  return good_range(bootstrap_best_models(errors, options), values, options);
-}
-
 }  // namespace nds::analysis

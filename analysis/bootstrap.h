@@ -46,8 +46,4 @@ struct GoodRange {
 GoodRange good_range(const std::vector<size_t>& best, const std::vector<double>& values,
                      const BootstrapOptions& options = {});
 
-// bootstrap_best_models then good_range, for a single parameter.
-GoodRange bootstrap_good_range(const std::vector<double>& errors, const std::vector<double>& values,
-                               const BootstrapOptions& options = {});
-
 }  // namespace nds::analysis

@@ -82,41 +82,12 @@ Edf::Edf(const std::vector<double>& errors, const std::vector<double>& weights) 
     cumulative_.push_back(static_cast<double>(running / total));
   }
   cumulative_.back() = 1.0;
-  weighted_ = true;
   effective_size_ = static_cast<double>(total * total / total_sq);
 }
 
 double Edf::operator()(double e) const {
   const auto it = std::lower_bound(errors_.begin(), errors_.end(), e);
   return cumulative_[static_cast<size_t>(it - errors_.begin())];
-}
-
-double Edf::at_most(double e) const {
-  const auto it = std::upper_bound(errors_.begin(), errors_.end(), e);
-  return cumulative_[static_cast<size_t>(it - errors_.begin())];
-}
-
-std::vector<double> Edf::evaluate(const std::vector<double>& at) const {
-  std::vector<double> out;
-  out.reserve(at.size());
-  for (double e : at) out.push_back((*this)(e));
-  return out;
-}
-
-double edf_area(const Edf& edf, double lo, double hi) {
-  if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi)) {
-    fail("edf_area",
-         "range [" + format_value(lo) + ", " + format_value(hi) + "] must be finite with lo < hi");
-  }
-  // Each model of error x adds its weight to F on (x, hi]: the integral is
-  // sum_i w_i * (hi - max(x_i, lo)) over the models with x_i < hi.
-  const std::vector<double>& x = edf.sorted_errors();
-  const std::vector<double>& c = edf.cumulative();
-  long double integral = 0;
-  for (size_t i = 0; i < x.size() && x[i] < hi; ++i) {
-    integral += static_cast<long double>(c[i + 1] - c[i]) * (hi - std::max(x[i], lo));
-  }
-  return static_cast<double>(integral / (hi - lo));
 }
 
 std::vector<EfficiencyPoint> random_search_efficiency(const Edf& edf, int max_m) {

@@ -21,16 +21,10 @@ class Edf {
 
   // F(e): weight of the models with error < e.
   double operator()(double e) const;
-  // Weight of the models with error <= e (the right-continuous variant).
-  double at_most(double e) const;
-  std::vector<double> evaluate(const std::vector<double>& at) const;
 
   size_t size() const { return errors_.size(); }  // models with positive weight
-  bool weighted() const { return weighted_; }
   // n for an unweighted EDF; Kish's (sum w)^2 / sum w^2 for a weighted one.
   double effective_size() const { return effective_size_; }
-  double min_error() const { return errors_.front(); }
-  double max_error() const { return errors_.back(); }
 
   // Errors sorted ascending, and cumulative()[i] = weight of the first i of
   // them (size() + 1 entries, from 0 to exactly 1).
@@ -40,13 +34,8 @@ class Edf {
  private:
   std::vector<double> errors_;
   std::vector<double> cumulative_;
-  bool weighted_ = false;
   double effective_size_ = 0;
 };
-
-// Mean of F over [lo, hi]: (1 / (hi - lo)) * integral of F(e) de. In [0, 1];
-// higher means more of the space's mass at low error. Throws unless lo < hi.
-double edf_area(const Edf& edf, double lo, double hi);
 
 // Random-search efficiency (NDS): the best error among m models drawn
 // at random (with replacement) from the EDF's distribution, in closed form

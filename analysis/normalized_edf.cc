@@ -87,25 +87,6 @@ ComplexityWeights complexity_weights(const std::vector<double>& complexity,
   return out;
 }
 
-std::pair<double, double> shared_complexity_range(const std::vector<double>& a,
-                                                  const std::vector<double>& b) {
-  const char* where = "shared_complexity_range";
-  check_not_empty(where, "first complexity", a.size());
-  check_not_empty(where, "second complexity", b.size());
-  check_complexity(where, a);
-  check_complexity(where, b);
-  const auto [a_min, a_max] = std::minmax_element(a.begin(), a.end());
-  const auto [b_min, b_max] = std::minmax_element(b.begin(), b.end());
-  const double lo = std::max(*a_min, *b_min);
-  const double hi = std::min(*a_max, *b_max);
-  if (!(lo < hi)) {
-    fail(where, "complexity ranges [" + format_value(*a_min) + ", " + format_value(*a_max) +
-                    "] and [" + format_value(*b_min) + ", " + format_value(*b_max) +
-                    "] do not overlap");
-  }
-  return {lo, hi};
-}
-
 NormalizedEdf normalized_edf(const std::vector<double>& errors,
                              const std::vector<double>& complexity, const ComplexityBins& bins) {
   if (errors.empty())

@@ -6,7 +6,6 @@
 // complexity distribution over a shared range.
 
 #include <cstddef>
-#include <utility>
 #include <vector>
 
 #include "analysis/edf.h"
@@ -35,11 +34,6 @@ struct ComplexityWeights {
 // the number of models within the range.
 ComplexityWeights complexity_weights(const std::vector<double>& complexity,
                                      const ComplexityBins& bins);
-
-// The complexity range both spaces cover: [max of the minima, min of the
-// maxima]. Throws when the ranges do not overlap.
-std::pair<double, double> shared_complexity_range(const std::vector<double>& a,
-                                                  const std::vector<double>& b);
 
 struct NormalizedEdf {
   Edf edf;

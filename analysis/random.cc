@@ -1,12 +1,9 @@
 #include "analysis/random.h"
 
-#include <cmath>
 #include <stdexcept>
 
 namespace nds::analysis {
 namespace {
-
-constexpr double kTwoPi = 6.283185307179586476925286766559;
 
 // High and low 64-bit halves of a * b.
 void multiply_128(std::uint64_t a, std::uint64_t b, std::uint64_t* hi, std::uint64_t* lo) {
@@ -64,12 +61,6 @@ std::uint32_t SmallIndexSampler::operator()() {
     m = static_cast<std::uint64_t>(next_word()) * n_;
   }
   return static_cast<std::uint32_t>(m >> 32);
-}
-
-double standard_normal(std::mt19937_64& rng) {
-  const double u1 = 1.0 - uniform01(rng);  // (0, 1], so the log is finite
-  const double u2 = uniform01(rng);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2);
 }
 
 }  // namespace nds::analysis

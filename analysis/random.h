@@ -35,7 +35,4 @@ class SmallIndexSampler {
   bool have_high_ = false;  // the high half of word_ is still unused
 };
 
-// Standard normal (Box-Muller on two uniform01 draws; one value per call).
-double standard_normal(std::mt19937_64& rng);
-
 }  // namespace nds::analysis

@@ -1,6 +1,7 @@
 #pragma once
 // Binned error-vs-parameter trends (RegNet): the mean error of the
-// models in each bin of a parameter, with a mean +/- 2 std band.
+// models in each bin of a parameter and its spread (the report draws the
+// mean +/- 2 std band from them).
 
 #include <cstddef>
 #include <vector>
@@ -18,8 +19,6 @@ struct TrendBin {
   size_t count = 0;  // models in the bin; 0 leaves mean and std at 0
   double mean = 0;   // mean error
   double std = 0;    // population standard deviation of the error
-  double band_lo() const { return mean - 2 * std; }
-  double band_hi() const { return mean + 2 * std; }
 };
 
 // A parameter with at most num_bins distinct values (depth, group width)

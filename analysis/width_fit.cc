@@ -490,25 +490,4 @@ WidthFit fit_widths(const std::vector<int>& widths, const WidthFitOptions& optio
   return fit;
 }
 
-std::vector<WidthFit> fit_widths_all(const std::vector<std::vector<int>>& models,
-                                     const WidthFitOptions& options) {
-  std::vector<WidthFit> fits;
-  fits.reserve(models.size());
-  for (size_t i = 0; i < models.size(); ++i) {
-    try {
-      fits.push_back(fit_widths(models[i], options));
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("model " + std::to_string(i) + ": " + e.what());
-    }
-  }
-  return fits;
-}
-
-std::vector<double> e_fit_values(const std::vector<WidthFit>& fits) {
-  std::vector<double> out;
-  out.reserve(fits.size());
-  for (const WidthFit& f : fits) out.push_back(f.e_fit);
-  return out;
-}
-
 }  // namespace nds::analysis

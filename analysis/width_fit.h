@@ -57,11 +57,4 @@ struct WidthFit {
 // std::invalid_argument for empty or non-positive widths and bad options.
 WidthFit fit_widths(const std::vector<int>& widths, const WidthFitOptions& options = {});
 
-// fit_widths for each model, in order.
-std::vector<WidthFit> fit_widths_all(const std::vector<std::vector<int>>& models,
-                                     const WidthFitOptions& options = {});
-
-// The e_fit of each fit (for summarize() or an Edf: the distribution).
-std::vector<double> e_fit_values(const std::vector<WidthFit>& fits);
-
 }  // namespace nds::analysis

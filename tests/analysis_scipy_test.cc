@@ -23,6 +23,7 @@
 #include "analysis/ks.h"
 #include "analysis/random.h"
 #include "analysis/rank_agreement.h"
+#include "tests/analysis_testing.h"
 
 namespace nds::analysis {
 namespace {
@@ -158,7 +159,7 @@ TEST_F(ScipyTest, EdfAndKsMatchKs2samp) {
     const Spec& s = specs[c];
     Case k;
     const auto draw = [&](double mean, double sd) {
-      const double v = mean + sd * standard_normal(rng);
+      const double v = mean + sd * analysis_testing::standard_normal(rng);
       return s.ties ? std::round(v * 10) / 10 : v;
     };
     for (size_t i = 0; i < s.n1; ++i) k.a.push_back(draw(0, 1));
@@ -295,9 +296,9 @@ TEST_F(ScipyTest, RankCorrelationsMatchSpearmanrAndKendalltau) {
   for (const Spec& s : specs) {
     std::vector<double> x, y;
     for (size_t i = 0; i < s.n; ++i) {
-      const double u = standard_normal(rng);
+      const double u = analysis_testing::standard_normal(rng);
       double v = s.coupling * u +
-                 std::sqrt(1 - std::min(1.0, s.coupling * s.coupling)) * standard_normal(rng);
+                 std::sqrt(1 - std::min(1.0, s.coupling * s.coupling)) * analysis_testing::standard_normal(rng);
       double w = u;
       if (s.step > 0) {
         w = std::round(w / s.step) * s.step;

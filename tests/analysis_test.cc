@@ -20,10 +20,12 @@
 #include "analysis/refine_range.h"
 #include "analysis/stats.h"
 #include "analysis/trend.h"
-#include "analysis/trials.h"
+#include "tests/analysis_testing.h"
 
 namespace nds::analysis {
 namespace {
+
+using analysis_testing::standard_normal;
 
 // Expects fn to throw std::invalid_argument whose message contains `part`.
 template <typename Fn>
@@ -93,32 +95,24 @@ TEST(AnalysisStats, PercentileInterpolatesLikeNumpy) {
   expect_invalid([] { percentile({1, 2}, 101); }, "p must be in [0, 100], got 101");
 }
 
-TEST(AnalysisTrials, EmptyAndAllFailedSweepsAreNamed) {
-  expect_invalid([] { finished_trials({}, "resnet_a"); }, "sweep 'resnet_a': has no trials");
-  expect_invalid([] { finished_trials({true, true, true}, "resnet_a"); }, "all 3 trials FAILED");
-  EXPECT_EQ(finished_trials({true, false, true, false}, "x"), (std::vector<size_t>{1, 3}));
-  EXPECT_EQ(gather({10, 11, 12, 13}, {1, 3}), (std::vector<double>{11, 13}));
-  expect_invalid([] { gather({1}, {2}); }, "index 2 out of range");
-}
-
 // --- EDF --------------------------------------------------------------------
 
 TEST(AnalysisEdf, CountsModelsStrictlyBelow) {
   const Edf edf({3, 1, 2, 2});
   EXPECT_EQ(edf.size(), 4u);
-  EXPECT_FALSE(edf.weighted());
   EXPECT_DOUBLE_EQ(edf(1), 0);  // error < 1: none
   EXPECT_DOUBLE_EQ(edf(1.5), 0.25);
   EXPECT_DOUBLE_EQ(edf(2), 0.25);
-  EXPECT_DOUBLE_EQ(edf.at_most(2), 0.75);
+  EXPECT_DOUBLE_EQ(edf(2.5), 0.75);
   EXPECT_DOUBLE_EQ(edf(3.0001), 1);
-  EXPECT_EQ(edf.evaluate({0, 2.5}), (std::vector<double>{0, 0.75}));
+  // The steps a report draws: cumulative()[i + 1] is F just above sorted error i.
+  EXPECT_EQ(edf.sorted_errors(), (std::vector<double>{1, 2, 2, 3}));
+  EXPECT_EQ(edf.cumulative(), (std::vector<double>{0, 0.25, 0.5, 0.75, 1}));
   EXPECT_DOUBLE_EQ(edf.effective_size(), 4);
 }
 
 TEST(AnalysisEdf, WeightsAreNormalizedAndZeroWeightsLeftOut) {
   const Edf edf({1, 2, 3, 4}, {1, 3, 0, 4});
-  EXPECT_TRUE(edf.weighted());
   EXPECT_EQ(edf.size(), 3u);
   EXPECT_DOUBLE_EQ(edf(1.5), 0.125);
   EXPECT_DOUBLE_EQ(edf(3.5), 0.5);
@@ -134,16 +128,6 @@ TEST(AnalysisEdf, BadInputGivesAClearMessage) {
   expect_invalid([] { Edf e({1, 2}, {1}); }, "errors has 2 entries but weights has 1");
   expect_invalid([] { Edf e({1, 2}, {1, -1}); }, "weights[1] is -1");
   expect_invalid([] { Edf e({1, 2}, {0, 0}); }, "every weight is 0");
-}
-
-TEST(AnalysisEdf, AreaIsTheMeanOfF) {
-  const Edf edf({1, 2, 3});
-  // F = 0 on [0,1), 1/3 on [1,2), 2/3 on [2,3), 1 on [3,4]: mean 0.5.
-  EXPECT_NEAR(edf_area(edf, 0, 4), 0.5, 1e-15);
-  EXPECT_NEAR(edf_area(edf, 1.5, 2.5), 0.5, 1e-15);
-  EXPECT_NEAR(edf_area(edf, -5, 0), 0, 1e-15);
-  EXPECT_NEAR(edf_area(edf, 10, 11), 1, 1e-15);
-  expect_invalid([&] { edf_area(edf, 2, 2); }, "lo < hi");
 }
 
 TEST(AnalysisEdf, RandomSearchEfficiencyMatchesTheClosedForm) {
@@ -257,10 +241,6 @@ TEST(AnalysisNormalizedEdf, BadInputGivesAClearMessage) {
   expect_invalid([] { complexity_weights({1, 2}, {1, 2, 0}); }, "num_bins must be >= 1, got 0");
   expect_invalid([] { complexity_weights({}, {1, 2, 1}); }, "complexity is empty");
   expect_invalid([] { normalized_edf({}, {}, {1, 2, 1}); }, "no models");
-  expect_invalid([] { shared_complexity_range({1, 2}, {3, 4}); }, "do not overlap");
-  const auto [lo, hi] = shared_complexity_range({1, 5, 9}, {3, 12});
-  EXPECT_EQ(lo, 3);
-  EXPECT_EQ(hi, 9);
 }
 
 TEST(AnalysisNormalizedEdf, RemovesADifferenceInComplexityDistribution) {
@@ -278,7 +258,11 @@ TEST(AnalysisNormalizedEdf, RemovesADifferenceInComplexityDistribution) {
     err_b[i] = 40 - 10 * u_b + 0.3 * standard_normal(rng);
   }
   const double raw = ks_2samp(err_a, err_b).statistic;
-  const auto [lo, hi] = shared_complexity_range(flops_a, flops_b);
+  // The range both spaces cover, as the report takes it.
+  const double lo = std::max(*std::min_element(flops_a.begin(), flops_a.end()),
+                             *std::min_element(flops_b.begin(), flops_b.end()));
+  const double hi = std::min(*std::max_element(flops_a.begin(), flops_a.end()),
+                             *std::max_element(flops_b.begin(), flops_b.end()));
   const ComplexityBins bins{lo, hi, 20};
   const NormalizedEdf a = normalized_edf(err_a, flops_a, bins);
   const NormalizedEdf b = normalized_edf(err_b, flops_b, bins);
@@ -364,14 +348,9 @@ TEST(AnalysisBootstrap, BadInputGivesAClearMessage) {
   o = {};
   o.fraction = 1.5;
   expect_invalid([&] { bootstrap_best_models({1, 2}, o); }, "fraction must be in (0, 1], got 1.5");
-  expect_invalid(
-      [] {
-        bootstrap_good_range({1, 2}, {1});
-      },
-      "errors has 2 entries but values has 1");
   expect_invalid([] { good_range({5}, {1, 2}); }, "best model index 5 out of range");
   // A single model is its own best.
-  const GoodRange g = bootstrap_good_range({3}, {7});
+  const GoodRange g = good_range(bootstrap_best_models({3}), {7});
   EXPECT_EQ(g.low, 7);
   EXPECT_EQ(g.high, 7);
 }
@@ -385,7 +364,6 @@ TEST(AnalysisTrend, FewDistinctValuesGetOneBinEach) {
   EXPECT_EQ(t[0].count, 2u);
   EXPECT_DOUBLE_EQ(t[0].mean, 11);
   EXPECT_DOUBLE_EQ(t[0].std, 1);
-  EXPECT_DOUBLE_EQ(t[0].band_hi(), 13);
   EXPECT_DOUBLE_EQ(t[2].std, 0);
 }
 
