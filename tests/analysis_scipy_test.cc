@@ -297,8 +297,8 @@ TEST_F(ScipyTest, RankCorrelationsMatchSpearmanrAndKendalltau) {
     std::vector<double> x, y;
     for (size_t i = 0; i < s.n; ++i) {
       const double u = analysis_testing::standard_normal(rng);
-      double v = s.coupling * u +
-                 std::sqrt(1 - std::min(1.0, s.coupling * s.coupling)) * analysis_testing::standard_normal(rng);
+      double v = s.coupling * u + std::sqrt(1 - std::min(1.0, s.coupling * s.coupling)) *
+                                      analysis_testing::standard_normal(rng);
       double w = u;
       if (s.step > 0) {
         w = std::round(w / s.step) * s.step;
