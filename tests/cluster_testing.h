@@ -1,23 +1,17 @@
 #pragma once
-// Helpers for the cluster tests: run nds (alone or under mpirun) in a shell
-// and read what it stored.
+// Helpers for the cluster tests: the mpirun command line. Running nds and
+// scratch folders are tests/cli_testing.h's, named here for the cluster tests.
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <array>
-#include <cstdio>
 #include <string>
 
+#include "tests/cli_testing.h"
 #include "tests/store_testing.h"
 
 namespace nds::cluster::testing {
 
-struct CmdResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using cli_testing::CmdResult;
+using cli_testing::count_lines;
+using cli_testing::shell;
 
 // Open MPI as root in a sandbox: --allow-run-as-root, more ranks than cores
 // (--oversubscribe), shared memory only (no network), and no CMA/XPMEM
@@ -28,28 +22,6 @@ inline std::string mpirun(int np) {
   return "mpirun -q --allow-run-as-root --oversubscribe --mca btl self,vader "
          "--mca btl_vader_single_copy_mechanism none -np " +
          std::to_string(np) + " ";
-}
-
-// Runs `command` with sh; `dir` holds the captured stderr meanwhile.
-inline CmdResult shell(const std::string& command, const std::string& dir) {
-  const std::string err_file = dir + "/stderr_" + std::to_string(getpid()) + ".txt";
-  CmdResult r;
-  FILE* pipe = popen((command + " 2>" + err_file).c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = store::testing::read_bytes(err_file);
-  std::remove(err_file.c_str());
-  return r;
-}
-
-inline int count_lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
 }
 
 }  // namespace nds::cluster::testing

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/cli_testing.h"
+
 namespace nds::image_testing {
 
 namespace detail {
@@ -246,22 +248,8 @@ inline std::vector<uint8_t> test_photo(int width, int height, int seed) {
   return p;
 }
 
-// A fresh folder under the test's temporary directory, removed at the end.
-class ScratchFolder {
- public:
-  explicit ScratchFolder(const std::string& name) {
-    std::string tmpl = ::testing::TempDir() + "nds_" + name + "_XXXXXX";
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = tmpl;
-  }
-  ~ScratchFolder() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  ScratchFolder(const ScratchFolder&) = delete;
-  ScratchFolder& operator=(const ScratchFolder&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// The scratch folders of tests/cli_testing.h, under the name the image tests use.
+using ScratchFolder = cli_testing::ScratchDir;
 
 inline void make_dirs(const std::string& path) {
   std::system(("mkdir -p '" + path + "'").c_str());

@@ -1,8 +1,7 @@
 #pragma once
-// Helpers shared by the store tests: scratch directories, synthetic models
-// and results, file hashes.
+// Helpers shared by the store tests: synthetic models, sweeps and results,
+// file hashes.
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,7 +9,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,44 +16,13 @@
 #include <nlohmann/json.hpp>
 
 #include "store/store.h"
+#include "tests/cli_testing.h"
 
 namespace nds::store::testing {
 
-// A fresh directory under the test temp dir, removed (with its files) at the end.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = ::testing::TempDir() + "nds_store_XXXXXX";
-    if (!mkdtemp(tmpl.data())) ADD_FAILURE() << "mkdtemp failed";
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    chmod(path_.c_str(), 0755);
-    for (const std::string& f : files()) std::remove((path_ + "/" + f).c_str());
-    rmdir(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  std::set<std::string> files() const {
-    std::set<std::string> out;
-    if (DIR* d = opendir(path_.c_str())) {
-      while (const dirent* e = readdir(d)) {
-        const std::string n = e->d_name;
-        if (n != "." && n != "..") out.insert(n);
-      }
-      closedir(d);
-    }
-    return out;
-  }
-
- private:
-  std::string path_;
-};
-
-inline std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+// Scratch folders and file bytes are tests/cli_testing.h's.
+using cli_testing::read_bytes;
+using ScratchDir = cli_testing::ScratchDir;
 
 // FNV-1a of a file's bytes (enough to see that it changed).
 inline uint64_t file_hash(const std::string& path) {
