@@ -12,7 +12,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,35 +20,26 @@
 
 #include "store/reader.h"
 #include "store/store.h"
-#include "tests/cluster_testing.h"
+#include "tests/cli_testing.h"
+#include "tests/store_testing.h"
 
 namespace nds::cluster {
 namespace {
 
-using store::testing::ScratchDir;
-using testing::CmdResult;
-using testing::count_lines;
-using testing::shell;
+using namespace cli_testing;  // tests/cli_testing.h: running nds, scratch folders
 
-const std::string kNds = NDS_BINARY;
-
+// The arguments of a 12-sample sweep into r.db that trains nothing.
 std::string sweep(const ScratchDir& dir, const std::string& extra = "") {
-  return kNds + " sweep --space regnet_x_cifar -n 12 --db " + dir.file("r.db") +
+  return "sweep --space regnet_x_cifar -n 12 --db " + dir.file("r.db") +
          " --name s --test-runner noop " + extra;
 }
 
-void expect_usage_error(const CmdResult& r, const std::string& needle) {
-  EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_EQ(count_lines(r.err), 1) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-}
-
 TEST(SweepCli, SerialCompletesAndResumeTrainsNothingTwice) {
-  ScratchDir dir;
-  const CmdResult first = shell(sweep(dir, "--quiet"), dir.path());
+  ScratchDir dir("cluster_cli");
+  const CmdResult first = run_nds(sweep(dir, "--quiet"));
   ASSERT_EQ(first.code, 0) << first.err;
   EXPECT_NE(first.out.find("12 COMPLETE"), std::string::npos) << first.out;
-  const CmdResult again = shell(sweep(dir, "--quiet"), dir.path());
+  const CmdResult again = run_nds(sweep(dir, "--quiet"));
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.out.find("this run: 0 finished"), std::string::npos) << again.out;
   store::Reader reader(dir.file("r.db"));
@@ -60,37 +50,33 @@ TEST(SweepCli, SerialCompletesAndResumeTrainsNothingTwice) {
 }
 
 TEST(SweepCli, RefusesBadInputBeforeTraining) {
-  ScratchDir dir;
-  expect_usage_error(shell(kNds + " sweep --space regnet_x_cifar -n 0 --db " + dir.file("r.db") +
-                               " --name s --test-runner noop",
-                           dir.path()),
+  ScratchDir dir("cluster_cli");
+  expect_usage_error(run_nds("sweep --space regnet_x_cifar -n 0 --db " + dir.file("r.db") +
+                             " --name s --test-runner noop"),
                      "-n must be >= 1");
-  expect_usage_error(shell(kNds + " sweep --space regnet_x_cifar -n 3 --db " + dir.path() +
-                               "/missing/r.db --name s --test-runner noop",
-                           dir.path()),
+  expect_usage_error(run_nds("sweep --space regnet_x_cifar -n 3 --db " + dir.path() +
+                             "/missing/r.db --name s --test-runner noop"),
                      "does not exist");
-  expect_usage_error(shell(kNds + " sweep --space no_such_space -n 3 --db " + dir.file("r.db") +
-                               " --name s --test-runner noop",
-                           dir.path()),
+  expect_usage_error(run_nds("sweep --space no_such_space -n 3 --db " + dir.file("r.db") +
+                             " --name s --test-runner noop"),
                      "unknown space 'no_such_space'");
   EXPECT_TRUE(dir.files().empty());  // no database was created
 
-  ASSERT_EQ(shell(sweep(dir, "--quiet"), dir.path()).code, 0);
+  ASSERT_EQ(run_nds(sweep(dir, "--quiet")).code, 0);
   // Refusals come before the writer opens the file: it stays byte for byte.
-  const std::string bytes = store::testing::read_bytes(dir.file("r.db"));
-  expect_usage_error(shell(sweep(dir, "--quiet --flops :50M"), dir.path()), "different space");
-  expect_usage_error(shell(kNds + " sweep --space regnet_x_cifar -n 11 --db " + dir.file("r.db") +
-                               " --name s --test-runner noop",
-                           dir.path()),
+  const std::string bytes = read_bytes(dir.file("r.db"));
+  expect_usage_error(run_nds(sweep(dir, "--quiet --flops :50M")), "different space");
+  expect_usage_error(run_nds("sweep --space regnet_x_cifar -n 11 --db " + dir.file("r.db") +
+                             " --name s --test-runner noop"),
                      "has 12 samples and cannot shrink to 11");
-  expect_usage_error(shell(sweep(dir, "--seed 4"), dir.path()), "--seed 0");
-  EXPECT_EQ(store::testing::read_bytes(dir.file("r.db")), bytes);
+  expect_usage_error(run_nds(sweep(dir, "--seed 4")), "--seed 0");
+  EXPECT_EQ(read_bytes(dir.file("r.db")), bytes);
   EXPECT_EQ(dir.files(), std::set<std::string>{"r.db"});
 }
 
 std::string sweep_n(const ScratchDir& dir, int n, const std::string& extra = "",
                     const std::string& db = "r.db") {
-  return kNds + " sweep --space regnet_x_cifar -n " + std::to_string(n) + " --db " + dir.file(db) +
+  return "sweep --space regnet_x_cifar -n " + std::to_string(n) + " --db " + dir.file(db) +
          " --name s --test-runner noop --quiet " + extra;
 }
 
@@ -141,12 +127,12 @@ void expect_same_samples(const std::string& grown, const std::string& fresh, int
 }
 
 TEST(SweepCli, LargerNGrowsTheSweepAndSmallerNIsRefused) {
-  ScratchDir dir;
-  ASSERT_EQ(shell(sweep_n(dir, 4), dir.path()).code, 0);
+  ScratchDir dir("cluster_cli");
+  ASSERT_EQ(run_nds(sweep_n(dir, 4)).code, 0);
   const std::vector<std::string> before = trial_rows(dir.file("r.db"));
   ASSERT_EQ(before.size(), 4u);
 
-  const CmdResult grown = shell(sweep_n(dir, 6), dir.path());
+  const CmdResult grown = run_nds(sweep_n(dir, 6));
   ASSERT_EQ(grown.code, 0) << grown.err;
   EXPECT_NE(grown.out.find("6 COMPLETE"), std::string::npos) << grown.out;
   EXPECT_NE(grown.out.find("this run: 2 finished"), std::string::npos) << grown.out;
@@ -165,27 +151,27 @@ TEST(SweepCli, LargerNGrowsTheSweepAndSmallerNIsRefused) {
   EXPECT_EQ(events[0]["from"], 4);
   EXPECT_EQ(events[0]["to"], 6);
   // Samples 4 and 5 are what a sweep made with -n 6 at once has.
-  ASSERT_EQ(shell(sweep_n(dir, 6, "", "fresh.db"), dir.path()).code, 0);
+  ASSERT_EQ(run_nds(sweep_n(dir, 6, "", "fresh.db")).code, 0);
   expect_same_samples(dir.file("r.db"), dir.file("fresh.db"), 4);
 
-  const std::string bytes = store::testing::read_bytes(dir.file("r.db"));
-  expect_usage_error(shell(sweep_n(dir, 3), dir.path()), "has 6 samples and cannot shrink to 3");
-  EXPECT_EQ(store::testing::read_bytes(dir.file("r.db")), bytes);
+  const std::string bytes = read_bytes(dir.file("r.db"));
+  expect_usage_error(run_nds(sweep_n(dir, 3)), "has 6 samples and cannot shrink to 3");
+  EXPECT_EQ(read_bytes(dir.file("r.db")), bytes);
   EXPECT_EQ(dir.files(), (std::set<std::string>{"fresh.db", "r.db"}));
-  const CmdResult again = shell(sweep_n(dir, 6), dir.path());
+  const CmdResult again = run_nds(sweep_n(dir, 6));
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.out.find("this run: 0 finished"), std::string::npos) << again.out;
 }
 
 TEST(SweepCli, GrowingMovesReferencesAfterTheNewSamples) {
-  ScratchDir dir;
+  ScratchDir dir("cluster_cli");
   const std::string include = "--include resnet18,regnet_x_200mf";
-  ASSERT_EQ(shell(sweep_n(dir, 4, include), dir.path()).code, 0);
+  ASSERT_EQ(run_nds(sweep_n(dir, 4, include)).code, 0);
   // Rows by id: samples 0..3, then the references at 4 and 5.
   const std::vector<std::string> before = trial_rows(dir.file("r.db"), "sample_index");
   ASSERT_EQ(before.size(), 6u);
 
-  const CmdResult grown = shell(sweep_n(dir, 6, include), dir.path());
+  const CmdResult grown = run_nds(sweep_n(dir, 6, include));
   ASSERT_EQ(grown.code, 0) << grown.err;
   EXPECT_NE(grown.out.find("8 COMPLETE"), std::string::npos) << grown.out;
   // Only the references' sample_index changed; nothing was added twice.
@@ -204,16 +190,16 @@ TEST(SweepCli, GrowingMovesReferencesAfterTheNewSamples) {
   const std::vector<nlohmann::json> events = grown_events(dir.file("r.db"));
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["references"], 2);
-  ASSERT_EQ(shell(sweep_n(dir, 6, include, "fresh.db"), dir.path()).code, 0);
+  ASSERT_EQ(run_nds(sweep_n(dir, 6, include, "fresh.db")).code, 0);
   expect_same_samples(dir.file("r.db"), dir.file("fresh.db"), 4);
 }
 
 TEST(SweepCli, InjectedFailuresAreFailedAndTheRestComplete) {
-  ScratchDir dir;
+  ScratchDir dir("cluster_cli");
   // The test runner fails samples 1 and 4.
-  const std::string cmd = kNds + " sweep --space regnet_x_cifar -n 12 --db " + dir.file("r.db") +
+  const std::string cmd = "sweep --space regnet_x_cifar -n 12 --db " + dir.file("r.db") +
                           " --name s --test-runner noop:fail=1,4 --quiet";
-  const CmdResult r = shell(cmd, dir.path());
+  const CmdResult r = run_nds(cmd);
   ASSERT_EQ(r.code, 0) << r.err;
   store::Reader reader(dir.file("r.db"));
   const store::SweepSummary s = reader.sweep("s");
@@ -227,7 +213,7 @@ TEST(SweepCli, InjectedFailuresAreFailedAndTheRestComplete) {
     }
   }
   // --max-retries gives them more attempts (which fail again here).
-  const CmdResult retry = shell(cmd + " --max-retries 1", dir.path());
+  const CmdResult retry = run_nds(cmd + " --max-retries 1");
   ASSERT_EQ(retry.code, 0) << retry.err;
   store::TrialQuery q;
   q.all_attempts = true;
@@ -235,13 +221,14 @@ TEST(SweepCli, InjectedFailuresAreFailedAndTheRestComplete) {
 }
 
 TEST(SweepCli, SigtermReleasesRunningTrialsAndTheSameCommandResumes) {
-  ScratchDir dir;
-  const std::string cmd = kNds + " sweep --space regnet_x_cifar -n 12 --db " + dir.file("r.db") +
+  ScratchDir dir("cluster_cli");
+  const std::string cmd = "sweep --space regnet_x_cifar -n 12 --db " + dir.file("r.db") +
                           " --name s --test-runner noop:150 --quiet";
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec " + cmd + " >/dev/null 2>" + dir.file("err.txt")).c_str(),
+    execl("/bin/sh", "sh", "-c",
+          ("exec " + nds_binary() + " " + cmd + " >/dev/null 2>" + dir.file("err.txt")).c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -251,7 +238,7 @@ TEST(SweepCli, SigtermReleasesRunningTrialsAndTheSameCommandResumes) {
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 3);
-  EXPECT_NE(store::testing::read_bytes(dir.file("err.txt")).find("run the same command to resume"),
+  EXPECT_NE(read_bytes(dir.file("err.txt")).find("run the same command to resume"),
             std::string::npos);
   {
     store::Reader reader(dir.file("r.db"));
@@ -259,7 +246,7 @@ TEST(SweepCli, SigtermReleasesRunningTrialsAndTheSameCommandResumes) {
     EXPECT_EQ(s.counts.running, 0);
     EXPECT_GT(s.counts.waiting, 0);
   }
-  const CmdResult again = shell(cmd, dir.path());
+  const CmdResult again = run_nds(cmd);
   ASSERT_EQ(again.code, 0) << again.err;
   store::Reader reader(dir.file("r.db"));
   store::TrialQuery q;
@@ -269,8 +256,8 @@ TEST(SweepCli, SigtermReleasesRunningTrialsAndTheSameCommandResumes) {
 }
 
 TEST(SweepCli, IncludedFixedPointsAreReferenceTrials) {
-  ScratchDir dir;
-  const CmdResult r = shell(sweep(dir, "--quiet --include resnet18,regnet_x_200mf"), dir.path());
+  ScratchDir dir("cluster_cli");
+  const CmdResult r = run_nds(sweep(dir, "--quiet --include resnet18,regnet_x_200mf"));
   ASSERT_EQ(r.code, 0) << r.err;
   store::Reader reader(dir.file("r.db"));
   const std::vector<store::TrialRecord> trials = reader.trials("s");
@@ -284,29 +271,24 @@ TEST(SweepCli, IncludedFixedPointsAreReferenceTrials) {
     }
   }
   // The references are part of the sweep: the same command without them is refused.
-  expect_usage_error(shell(sweep(dir, "--quiet"), dir.path()), "different space");
+  expect_usage_error(run_nds(sweep(dir, "--quiet")), "different space");
 }
 
 TEST(SweepCli, UnknownParentIsRefused) {
-  ScratchDir dir;
-  nlohmann::json space = nlohmann::json::parse(store::testing::read_bytes(
-      std::string(NDS_SOURCE_DIR) + "/sampler/spaces/regnet_x_cifar.json"));
+  ScratchDir dir("cluster_cli");
+  nlohmann::json space =
+      read_json(std::string(NDS_SOURCE_DIR) + "/sampler/spaces/regnet_x_cifar.json");
   space["parent"] = "no_such_sweep";
-  {
-    std::ofstream out(dir.file("child.json"));
-    out << space.dump();
-  }
-  expect_usage_error(shell(kNds + " sweep --space " + dir.file("child.json") + " -n 3 --db " +
-                               dir.file("r.db") + " --name c --test-runner noop",
-                           dir.path()),
+  dir.write("child.json", space.dump());
+  expect_usage_error(run_nds("sweep --space " + dir.file("child.json") + " -n 3 --db " +
+                             dir.file("r.db") + " --name c --test-runner noop"),
                      "no_such_sweep");
   // Nothing is left behind: the database did not exist before.
   EXPECT_EQ(dir.files(), std::set<std::string>{"child.json"});
   // In an existing database the parent is looked up; nothing is added or lost.
-  ASSERT_EQ(shell(sweep(dir, "--quiet"), dir.path()).code, 0);
-  expect_usage_error(shell(kNds + " sweep --space " + dir.file("child.json") + " -n 3 --db " +
-                               dir.file("r.db") + " --name c --test-runner noop",
-                           dir.path()),
+  ASSERT_EQ(run_nds(sweep(dir, "--quiet")).code, 0);
+  expect_usage_error(run_nds("sweep --space " + dir.file("child.json") + " -n 3 --db " +
+                             dir.file("r.db") + " --name c --test-runner noop"),
                      "no_such_sweep");
   const store::Reader r(dir.file("r.db"));
   ASSERT_EQ(r.sweeps().size(), 1u);
@@ -316,27 +298,25 @@ TEST(SweepCli, UnknownParentIsRefused) {
 }
 
 TEST(StatusCli, ShowsCountsAndRejectsUnknownSweeps) {
-  ScratchDir dir;
-  ASSERT_EQ(shell(sweep(dir, "--quiet"), dir.path()).code, 0);
-  const CmdResult r = shell(kNds + " status --db " + dir.file("r.db"), dir.path());
+  ScratchDir dir("cluster_cli");
+  ASSERT_EQ(run_nds(sweep(dir, "--quiet")).code, 0);
+  const CmdResult r = run_nds("status --db " + dir.file("r.db"));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("complete"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("done"), std::string::npos) << r.out;
-  const CmdResult j =
-      shell(kNds + " status --json --db " + dir.file("r.db") + " --sweep s", dir.path());
+  const CmdResult j = run_nds("status --json --db " + dir.file("r.db") + " --sweep s");
   ASSERT_EQ(j.code, 0) << j.err;
-  const nlohmann::json o = nlohmann::json::parse(j.out);
+  const nlohmann::json o = stdout_json(j);
   EXPECT_EQ(o["complete"], 12);
   EXPECT_EQ(o["eta_s"], 0);
-  expect_usage_error(shell(kNds + " status --db " + dir.file("r.db") + " --sweep nope", dir.path()),
-                     "nope");
-  expect_usage_error(shell(kNds + " status --db " + dir.file("none.db"), dir.path()), "none.db");
+  expect_usage_error(run_nds("status --db " + dir.file("r.db") + " --sweep nope"), "nope");
+  expect_usage_error(run_nds("status --db " + dir.file("none.db")), "none.db");
 }
 
 // RUNNING trials whose heartbeat is older than --stale-after (default: the
 // sweep's heartbeat timeout) are shown as stale.
 TEST(StatusCli, ShowsRunningTrialsWithAnOldHeartbeatAsStale) {
-  ScratchDir dir;
+  ScratchDir dir("cluster_cli");
   {
     store::StoreOptions o;
     o.clock = [] { return store::unix_now() - 1000; };  // claimed 1000 s ago
@@ -345,41 +325,36 @@ TEST(StatusCli, ShowsRunningTrialsWithAnOldHeartbeatAsStale) {
         s.create_sweep(store::testing::fake_sweep("s"), store::testing::fake_trials(3));
     ASSERT_TRUE(s.claim(id, {1, "node7", ""}));
   }
-  const CmdResult r = shell(kNds + " status --db " + dir.file("r.db"), dir.path());
+  const CmdResult r = run_nds("status --db " + dir.file("r.db"));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("1 (1 stale)"), std::string::npos) << r.out;
   const auto stale = [&](const std::string& after) {
-    const CmdResult j = shell(
-        kNds + " status --json --db " + dir.file("r.db") + " --stale-after " + after, dir.path());
+    const CmdResult j =
+        run_nds("status --json --db " + dir.file("r.db") + " --stale-after " + after);
     EXPECT_EQ(j.code, 0) << j.err;
-    return nlohmann::json::parse(j.out).value("stale", -1);
+    return stdout_json(j).value("stale", -1);
   };
   EXPECT_EQ(stale("900"), 1);
   EXPECT_EQ(stale("1200"), 0);
-  expect_usage_error(
-      shell(kNds + " status --db " + dir.file("r.db") + " --stale-after inf", dir.path()),
-      "--stale-after");
+  expect_usage_error(run_nds("status --db " + dir.file("r.db") + " --stale-after inf"),
+                     "--stale-after");
 }
 
 TEST(SlurmCli, PrintsTheScriptAndRejectsBadTime) {
-  ScratchDir dir;
-  const CmdResult r =
-      shell(kNds +
-                " slurm --nodes 2 --gpus-per-node 4 --time 02:00:00 --partition gpu "
-                "-- --space regnet_x -n 100 --db runs.db --name rx",
-            dir.path());
+  ScratchDir dir("cluster_cli");
+  const CmdResult r = run_nds(
+      "slurm --nodes 2 --gpus-per-node 4 --time 02:00:00 --partition gpu "
+      "-- --space regnet_x -n 100 --db runs.db --name rx");
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* s : {"#SBATCH --nodes=2", "#SBATCH --ntasks=9", "#SBATCH --gpus-per-node=4",
                         "#SBATCH --time=02:00:00", "#SBATCH --partition=gpu",
                         "#SBATCH --signal=B:USR1@300", "#SBATCH --requeue", "scontrol requeue",
                         " sweep --space regnet_x -n 100 --db runs.db --name rx &"})
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
-  expect_usage_error(
-      shell(kNds + " slurm --nodes 2 --gpus-per-node 4 --time 2h -- --name x", dir.path()),
-      "--time must be");
-  expect_usage_error(
-      shell(kNds + " slurm --nodes 2 --gpus-per-node 4 --time 02:61:00 -- --name x", dir.path()),
-      "02:61:00");
+  expect_usage_error(run_nds("slurm --nodes 2 --gpus-per-node 4 --time 2h -- --name x"),
+                     "--time must be");
+  expect_usage_error(run_nds("slurm --nodes 2 --gpus-per-node 4 --time 02:61:00 -- --name x"),
+                     "02:61:00");
 }
 
 }  // namespace

@@ -4,50 +4,23 @@
 // no file behind.
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "store/store.h"
+#include "tests/cli_testing.h"
 #include "tests/store_testing.h"
 
 namespace nds::store {
 namespace {
 
+using namespace cli_testing;  // tests/cli_testing.h: running nds, scratch folders
 using testing::fake_result;
 using testing::fake_sweep;
 using testing::fake_trials;
-using testing::read_bytes;
-using testing::ScratchDir;
-
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-Result nds(const std::string& args, const ScratchDir& dir) {
-  const std::string err_file =
-      dir.path() + "/../nds_report_cli_stderr_" + std::to_string(getpid()) + ".txt";
-  Result r;
-  FILE* pipe = popen((std::string(NDS_BINARY) + " " + args + " 2>" + err_file).c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 65536> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_bytes(err_file);
-  std::remove(err_file.c_str());
-  return r;
-}
 
 class ReportCli : public ::testing::Test {
  protected:
@@ -64,47 +37,42 @@ class ReportCli : public ::testing::Test {
 
   // Exit 2, one line naming `needle`, nothing on stdout, no new file.
   void expect_usage_error(const std::string& args, const std::string& needle) {
+    SCOPED_TRACE(args);
     const auto before = dir_.files();
-    const Result r = nds("report " + args, dir_);
-    EXPECT_EQ(r.code, 2) << args << ": " << r.err;
-    EXPECT_TRUE(r.out.empty()) << args;
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
-    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-    EXPECT_EQ(dir_.files(), before) << args;
+    expect_nds_usage_error("report " + args, needle);
+    EXPECT_EQ(dir_.files(), before);
   }
 
-  ScratchDir dir_;
+  ScratchDir dir_{"report_cli"};
   std::string db_;
 };
 
 TEST_F(ReportCli, FormatsFromFlagOrExtension) {
-  const Result html = nds("report --db " + db_ + " --sweep base --bootstrap 200", dir_);
+  const CmdResult html = run_nds("report --db " + db_ + " --sweep base --bootstrap 200");
   ASSERT_EQ(html.code, 0) << html.err;
   EXPECT_EQ(html.out.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_EQ(html.out.find("<script"), std::string::npos);
   EXPECT_NE(html.out.find("Design-space report: <span class=\"name\">base</span>"),
             std::string::npos);
 
-  const Result md =
-      nds("report --db " + db_ + " --sweep base --bootstrap 200 -o " + dir_.file("r.md"), dir_);
+  const CmdResult md =
+      run_nds("report --db " + db_ + " --sweep base --bootstrap 200 -o " + dir_.file("r.md"));
   ASSERT_EQ(md.code, 0) << md.err;
   EXPECT_TRUE(md.out.empty());
   EXPECT_NE(md.err.find("wrote " + dir_.file("r.md")), std::string::npos);
   EXPECT_EQ(read_bytes(dir_.file("r.md")).rfind("# Design-space report: base", 0), 0u);
 
-  ASSERT_EQ(nds("report --db " + db_ + " --sweep base --compare other --bootstrap 200 -o " +
-                    dir_.file("r.json"),
-                dir_)
+  ASSERT_EQ(run_nds("report --db " + db_ + " --sweep base --compare other --bootstrap 200 -o " +
+                    dir_.file("r.json"))
                 .code,
             0);
-  const nlohmann::json doc = nlohmann::json::parse(read_bytes(dir_.file("r.json")));
+  const nlohmann::json doc = read_json(dir_.file("r.json"));
   ASSERT_EQ(doc["sweeps"].size(), 2u);
   EXPECT_EQ(doc["sweeps"][1]["name"], "other");
 
   // --format wins over the extension.
-  ASSERT_EQ(nds("report --db " + db_ + " --sweep base --bootstrap 200 --format html -o " +
-                    dir_.file("page.md"),
-                dir_)
+  ASSERT_EQ(run_nds("report --db " + db_ + " --sweep base --bootstrap 200 --format html -o " +
+                    dir_.file("page.md"))
                 .code,
             0);
   EXPECT_EQ(read_bytes(dir_.file("page.md")).rfind("<!DOCTYPE html>", 0), 0u);
@@ -114,20 +82,20 @@ TEST_F(ReportCli, FormatsFromFlagOrExtension) {
 
 TEST_F(ReportCli, FromJsonRendersTheSameBytes) {
   ASSERT_EQ(
-      nds("report --db " + db_ + " --sweep base --bootstrap 200 -o " + dir_.file("d.json"), dir_)
+      run_nds("report --db " + db_ + " --sweep base --bootstrap 200 -o " + dir_.file("d.json"))
           .code,
       0);
   const std::string from = "report --from-json " + dir_.file("d.json");
-  ASSERT_EQ(nds(from + " -o " + dir_.file("a.html"), dir_).code, 0);
-  ASSERT_EQ(nds(from + " -o " + dir_.file("b.html"), dir_).code, 0);
+  ASSERT_EQ(run_nds(from + " -o " + dir_.file("a.html")).code, 0);
+  ASSERT_EQ(run_nds(from + " -o " + dir_.file("b.html")).code, 0);
   const std::string a = read_bytes(dir_.file("a.html"));
   EXPECT_FALSE(a.empty());
   EXPECT_EQ(a, read_bytes(dir_.file("b.html")));
-  const Result md = nds(from + " --format md", dir_);
+  const CmdResult md = run_nds(from + " --format md");
   ASSERT_EQ(md.code, 0);
   EXPECT_NE(md.out.find("## Best and worst models"), std::string::npos);
   // Overwriting an existing report replaces it whole.
-  ASSERT_EQ(nds(from + " --format md -o " + dir_.file("a.html"), dir_).code, 0);
+  ASSERT_EQ(run_nds(from + " --format md -o " + dir_.file("a.html")).code, 0);
   EXPECT_EQ(read_bytes(dir_.file("a.html")), md.out);
 }
 
@@ -143,16 +111,10 @@ TEST_F(ReportCli, BadInputIsOneLineAndWritesNothing) {
   expect_usage_error("--db " + dir_.file("none.db") + " --sweep base", "none.db");
   expect_usage_error(base + "--bootstrap 0", "--bootstrap");
   expect_usage_error(base + "--max-points 0", "--max-points");
-  std::FILE* f = std::fopen(dir_.file("junk.json").c_str(), "w");
-  std::fputs("{not json", f);
-  std::fclose(f);
-  expect_usage_error("--from-json " + dir_.file("junk.json"), "junk.json");
-  f = std::fopen(dir_.file("empty.json").c_str(), "w");
-  std::fputs("{\"sweeps\": []}", f);
-  std::fclose(f);
-  expect_usage_error("--from-json " + dir_.file("empty.json") + " -o " + dir_.file("y.html"),
-                     "sweeps");
-  expect_usage_error("--from-json " + dir_.file("empty.json") + " --db " + db_, "--from-json");
+  expect_usage_error("--from-json " + dir_.write("junk.json", "{not json"), "junk.json");
+  const std::string empty = dir_.write("empty.json", "{\"sweeps\": []}");
+  expect_usage_error("--from-json " + empty + " -o " + dir_.file("y.html"), "sweeps");
+  expect_usage_error("--from-json " + empty + " --db " + db_, "--from-json");
 }
 
 }  // namespace

@@ -9,11 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,56 +21,16 @@
 #include "store/db.h"
 #include "store/sql_guard.h"
 #include "store/store.h"
+#include "tests/cli_testing.h"
 #include "tests/store_testing.h"
 
 namespace nds::store {
 namespace {
 
+using namespace cli_testing;  // tests/cli_testing.h: running nds, scratch folders
 using testing::fake_result;
 using testing::fake_sweep;
 using testing::fake_trials;
-using testing::ScratchDir;
-
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs nds with `args` (shell syntax), in the directory `cwd` when given.
-Result nds(const std::string& args, const ScratchDir& dir, const std::string& cwd = "") {
-  const std::string err_file =
-      dir.path() + "/../" + "nds_store_cli_stderr_" + std::to_string(getpid()) + ".txt";
-  const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(NDS_BINARY) +
-                          " " + args + " 2>" + err_file;
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = testing::read_bytes(err_file);
-  std::remove(err_file.c_str());
-  return r;
-}
-
-// Exit 2, one line on stderr containing `needle`, nothing on stdout.
-void expect_usage_error(const Result& r, const std::string& needle) {
-  EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out;
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-}
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 // A database with two sweeps: "base" with 20 samples (15 complete, 2 failed,
 // 1 diverged, 1 running, 1 waiting) and "refined" (waiting).
@@ -98,19 +57,19 @@ class StoreCli : public ::testing::Test {
       }
     }
   }
-  ScratchDir dir_;
+  ScratchDir dir_{"store_cli"};
   std::string db_;
 };
 
 TEST_F(StoreCli, SweepsInEveryFormat) {
-  Result r = nds("query --db " + db_ + " --sweeps", dir_);
+  CmdResult r = run_nds("query --db " + db_ + " --sweeps");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("base"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("30.00"), std::string::npos) << r.out;
 
-  r = nds("query --db " + db_ + " --sweeps --format json", dir_);
+  r = run_nds("query --db " + db_ + " --sweeps --format json");
   ASSERT_EQ(r.code, 0) << r.err;
-  const auto j = nlohmann::json::parse(r.out);
+  const auto j = stdout_json(r);
   ASSERT_EQ(j.size(), 2u);
   EXPECT_EQ(j[0]["name"], "base");
   EXPECT_EQ(j[0]["complete"], 15);
@@ -122,7 +81,7 @@ TEST_F(StoreCli, SweepsInEveryFormat) {
   EXPECT_EQ(j[1]["parent"], "base");
   EXPECT_TRUE(j[1]["best_top1_err"].is_null());
 
-  r = nds("query --db " + db_ + " --sweeps --format csv", dir_);
+  r = run_nds("query --db " + db_ + " --sweeps --format csv");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto rows = lines(r.out);
   ASSERT_EQ(rows.size(), 3u);
@@ -130,58 +89,56 @@ TEST_F(StoreCli, SweepsInEveryFormat) {
 }
 
 TEST_F(StoreCli, TrialsAndBest) {
-  Result r = nds("query --db " + db_ + " --best base -k 3 --format json", dir_);
+  CmdResult r = run_nds("query --db " + db_ + " --best base -k 3 --format json");
   ASSERT_EQ(r.code, 0) << r.err;
-  auto j = nlohmann::json::parse(r.out);
+  auto j = stdout_json(r);
   ASSERT_EQ(j.size(), 3u);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(j[i]["sample_index"], i);
     EXPECT_EQ(j[i]["top1_err"], 30.0 + i);
     EXPECT_EQ(j[i]["state"], "COMPLETE");
   }
-  r = nds("query --db " + db_ + " --best base", dir_);
+  r = run_nds("query --db " + db_ + " --best base");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(lines(r.out).size(), 2u + 10u) << r.out;  // header, rule, 10 rows
 
-  r = nds("query --db " + db_ + " --trials base --state failed --format json", dir_);
+  r = run_nds("query --db " + db_ + " --trials base --state failed --format json");
   ASSERT_EQ(r.code, 0) << r.err;
-  j = nlohmann::json::parse(r.out);
+  j = stdout_json(r);
   ASSERT_EQ(j.size(), 2u);
   EXPECT_EQ(j[0]["error"], "CUDA error: out of memory, \"device 0\"\nsecond line");
 
-  r = nds("query --db " + db_ + " --trials base --sort error --limit 4 --format csv", dir_);
+  r = run_nds("query --db " + db_ + " --trials base --sort error --limit 4 --format csv");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto rows = lines(r.out);
   ASSERT_EQ(rows.size(), 5u);
   EXPECT_EQ(rows[1].rfind("base,1,0,0,1,COMPLETE,", 0), 0u) << rows[1];
 
   // CSV quoting (RFC 4180): a field with a comma, quotes and a newline.
-  r = nds("query --db " + db_ + " --trials base --state FAILED --format csv", dir_);
+  r = run_nds("query --db " + db_ + " --trials base --state FAILED --format csv");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find(R"("CUDA error: out of memory, ""device 0"")"
                        "\nsecond line\""),
             std::string::npos)
       << r.out;
 
-  r = nds("query --db " + db_ + " --trials base", dir_);
+  r = run_nds("query --db " + db_ + " --trials base");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("DIVERGED"), std::string::npos);
   EXPECT_NE(r.out.find("WAITING"), std::string::npos);
 }
 
 TEST_F(StoreCli, SqlReadsAndFormats) {
-  Result r = nds("query --db " + db_ +
-                     " --sql \"SELECT state, count(*) AS n FROM current_trials GROUP BY state "
-                     "ORDER BY state\" --format json",
-                 dir_);
+  CmdResult r = run_nds("query --db " + db_ +
+                        " --sql \"SELECT state, count(*) AS n FROM current_trials GROUP BY state "
+                        "ORDER BY state\" --format json");
   ASSERT_EQ(r.code, 0) << r.err;
-  const auto j = nlohmann::json::parse(r.out);
+  const auto j = stdout_json(r);
   ASSERT_EQ(j.size(), 5u);
   EXPECT_EQ(j[0]["state"], "COMPLETE");
   EXPECT_EQ(j[0]["n"], 15);
-  r = nds(
-      "query --db " + db_ + " --sql \"SELECT sweep, avg(top1_err) FROM results GROUP BY sweep\"",
-      dir_);
+  r = run_nds("query --db " + db_ +
+              " --sql \"SELECT sweep, avg(top1_err) FROM results GROUP BY sweep\"");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("base"), std::string::npos) << r.out;
 }
@@ -195,13 +152,13 @@ TEST_F(StoreCli, SqlThatWritesIsRefusedAndTheFileIsUnchanged) {
         "PRAGMA user_version = 9", "SELECT 1; DELETE FROM trials", "VACUUM INTO '/tmp/copy.db'",
         "WITH x AS (SELECT 1) DELETE FROM trials"}) {
     SCOPED_TRACE(sql);
-    const Result r = nds("query --db " + db_ + " --sql \"" + sql + "\"", dir_);
+    const CmdResult r = run_nds("query --db " + db_ + " --sql \"" + sql + "\"");
     expect_usage_error(r, "--sql refused");
   }
   EXPECT_EQ(testing::file_hash(db_), hash);
   EXPECT_EQ(dir_.files(), files);
-  const Result r =
-      nds("query --db " + db_ + " --sql \"SELECT count(*) FROM trials\" --format csv", dir_);
+  const CmdResult r =
+      run_nds("query --db " + db_ + " --sql \"SELECT count(*) FROM trials\" --format csv");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "count(*)\n24\n");
 }
@@ -209,13 +166,13 @@ TEST_F(StoreCli, SqlThatWritesIsRefusedAndTheFileIsUnchanged) {
 // Issue 13, item 5: functions a read does not need, the limits and the
 // deadline refuse a query with exit 2, leaving the file's bytes as they were.
 TEST_F(StoreCli, SqlFunctionsLimitsAndTimeout) {
-  const std::string bytes = testing::read_bytes(db_);
+  const std::string bytes = read_bytes(db_);
   const auto files = dir_.files();
   const auto refused = [&](const std::string& sql, const std::string& more,
                            const std::string& needle) {
     SCOPED_TRACE(sql.substr(0, 60));
-    expect_usage_error(nds("query --db " + db_ + " --sql \"" + sql + "\"" + more, dir_), needle);
-    EXPECT_TRUE(testing::read_bytes(db_) == bytes) << "the database changed";
+    expect_usage_error(run_nds("query --db " + db_ + " --sql \"" + sql + "\"" + more), needle);
+    EXPECT_TRUE(read_bytes(db_) == bytes) << "the database changed";
     EXPECT_EQ(dir_.files(), files);
   };
   refused("SELECT fts3_tokenizer('simple')", "", "fts3_tokenizer()");
@@ -227,57 +184,57 @@ TEST_F(StoreCli, SqlFunctionsLimitsAndTimeout) {
   refused("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
           " --timeout 0.5", "the query was stopped after 0.5 s");
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
-  expect_usage_error(nds("query --db " + db_ + " --sql \"SELECT 1\" --timeout 0", dir_),
+  expect_usage_error(run_nds("query --db " + db_ + " --sql \"SELECT 1\" --timeout 0"),
                      "--timeout must be a number of seconds in (0, 86400], got 0");
-  expect_usage_error(nds("query --db " + db_ + " --sweeps --timeout 5", dir_),
+  expect_usage_error(run_nds("query --db " + db_ + " --sweeps --timeout 5"),
                      "--timeout applies to --sql only");
-  const Result r = nds("query --db " + db_ + " --sql \"SELECT 2\" --timeout 3 --format csv", dir_);
+  const CmdResult r = run_nds("query --db " + db_ + " --sql \"SELECT 2\" --timeout 3 --format csv");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "2\n2\n");
 }
 
 TEST_F(StoreCli, ExportCsvJsonlAndEpochs) {
-  Result r = nds("export --db " + db_ + " --sweep base", dir_);
+  CmdResult r = run_nds("export --db " + db_ + " --sweep base");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("sweep,trial_id,sample_index,attempt,", 0), 0u);
   // 20 trials + header; two error fields hold an embedded newline.
   EXPECT_EQ(lines(r.out).size(), 21u + 2u);
 
-  r = nds("export --db " + db_ + " --sweep base --format jsonl", dir_);
+  r = run_nds("export --db " + db_ + " --sweep base --format jsonl");
   ASSERT_EQ(r.code, 0) << r.err;
-  const auto rows = lines(r.out);
+  const auto rows = json_lines(r.out);
   ASSERT_EQ(rows.size(), 20u);
-  const auto first = nlohmann::json::parse(rows[0]);
+  const nlohmann::json& first = rows[0];
   EXPECT_EQ(first["family_params"]["family"], "regnet");
   ASSERT_EQ(first["epochs"].size(), 3u);
   EXPECT_EQ(first["epochs"][2]["epoch"], 3);
-  EXPECT_EQ(nlohmann::json::parse(rows[19])["state"], "WAITING");
+  EXPECT_EQ(rows[19]["state"], "WAITING");
 
   const std::string out = dir_.file("epochs.csv");
-  r = nds("export --db " + db_ + " --sweep base --epochs -o " + out, dir_);
+  r = run_nds("export --db " + db_ + " --sweep base --epochs -o " + out);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(r.out.empty());
   // 15 complete trials x 3 epochs + the diverged one's 2, plus the header.
-  EXPECT_EQ(lines(testing::read_bytes(out)).size(), 15u * 3 + 2 + 1);
+  EXPECT_EQ(lines(read_bytes(out)).size(), 15u * 3 + 2 + 1);
 
-  expect_usage_error(nds("export --db " + db_ + " --sweep nope", dir_), "no sweep 'nope'");
-  expect_usage_error(nds("export --db " + db_ + " --sweep base --format json", dir_), "--format");
+  expect_usage_error(run_nds("export --db " + db_ + " --sweep nope"), "no sweep 'nope'");
+  expect_usage_error(run_nds("export --db " + db_ + " --sweep base --format json"), "--format");
 }
 
 TEST_F(StoreCli, BadOptions) {
-  expect_usage_error(nds("query --sweeps", dir_), "--db");
-  expect_usage_error(nds("query --db " + db_ + " --sweeps --best base", dir_), "exactly one");
-  expect_usage_error(nds("query --db " + db_ + " --trials base --state DONE", dir_), "DONE");
-  expect_usage_error(nds("query --db " + db_ + " --best base -k 0", dir_), "-k");
-  expect_usage_error(nds("query --db " + db_ + " --sweeps --format xml", dir_), "xml");
-  expect_usage_error(nds("query --db " + db_ + " --trials nope", dir_), "no sweep 'nope'");
-  expect_usage_error(nds("query --db " + db_ + " --sweeps --state FAILED", dir_), "--state");
+  expect_usage_error(run_nds("query --sweeps"), "--db");
+  expect_usage_error(run_nds("query --db " + db_ + " --sweeps --best base"), "exactly one");
+  expect_usage_error(run_nds("query --db " + db_ + " --trials base --state DONE"), "DONE");
+  expect_usage_error(run_nds("query --db " + db_ + " --best base -k 0"), "-k");
+  expect_usage_error(run_nds("query --db " + db_ + " --sweeps --format xml"), "xml");
+  expect_usage_error(run_nds("query --db " + db_ + " --trials nope"), "no sweep 'nope'");
+  expect_usage_error(run_nds("query --db " + db_ + " --sweeps --state FAILED"), "--state");
 }
 
 // ---- files that cannot be used: one line, exit 2, nothing written ----
 
 TEST(StoreCliFiles, NotAnNdsDatabase) {
-  ScratchDir dir;
+  ScratchDir dir("store_cli");
   const std::string text = dir.file("x.db");
   std::ofstream(text) << "name,error\nresnet,23.1\n";
   const std::string sqlite = dir.file("other.db");
@@ -285,25 +242,25 @@ TEST(StoreCliFiles, NotAnNdsDatabase) {
   const uint64_t text_hash = testing::file_hash(text);
   const uint64_t sqlite_hash = testing::file_hash(sqlite);
   const auto files = dir.files();
-  expect_usage_error(nds("query --db " + text + " --sweeps", dir), "is not an nds database");
-  expect_usage_error(nds("db init --db " + text, dir), "is not an nds database");
-  expect_usage_error(nds("export --db " + sqlite + " --sweep a", dir), "is not an nds database");
-  expect_usage_error(nds("db init --db " + sqlite, dir), "is not an nds database");
+  expect_usage_error(run_nds("query --db " + text + " --sweeps"), "is not an nds database");
+  expect_usage_error(run_nds("db init --db " + text), "is not an nds database");
+  expect_usage_error(run_nds("export --db " + sqlite + " --sweep a"), "is not an nds database");
+  expect_usage_error(run_nds("db init --db " + sqlite), "is not an nds database");
   EXPECT_EQ(testing::file_hash(text), text_hash);
   EXPECT_EQ(testing::file_hash(sqlite), sqlite_hash);
   EXPECT_EQ(dir.files(), files);
 }
 
 TEST(StoreCliFiles, NewerSchema) {
-  ScratchDir dir;
+  ScratchDir dir("store_cli");
   const std::string path = dir.file("future.db");
   { Store s(path, {}); }
   {
     Db(path, Db::Mode::kReadWrite).exec("UPDATE meta SET value = '7' WHERE key = 'schema_version'");
   }
   const uint64_t hash = testing::file_hash(path);
-  expect_usage_error(nds("query --db " + path + " --sweeps", dir), "schema version 7");
-  expect_usage_error(nds("db init --db " + path, dir), "newer than this nds");
+  expect_usage_error(run_nds("query --db " + path + " --sweeps"), "schema version 7");
+  expect_usage_error(run_nds("db init --db " + path), "newer than this nds");
   EXPECT_EQ(testing::file_hash(path), hash);
   EXPECT_EQ(dir.files(), std::set<std::string>{"future.db"});
 }
@@ -311,38 +268,38 @@ TEST(StoreCliFiles, NewerSchema) {
 // Issue 13, item 5: --db is a file name for the writer's lock and for
 // SQLite alike; a URI-looking name is never a URI.
 TEST(StoreCliFiles, DbIsAFileNameNeverAUri) {
-  ScratchDir dir;
+  ScratchDir dir("store_cli");
   {
     Store s(dir.file("x.db"), {});  // what "file:x.db?..." as a URI would open
     s.create_sweep(fake_sweep("in_x"), fake_trials(1));
   }
-  const std::string x_bytes = testing::read_bytes(dir.file("x.db"));
+  const std::string x_bytes = read_bytes(dir.file("x.db"));
   const std::string uri = "file:x.db?nolock=1";
-  Result r = nds("db init --db '" + uri + "'", dir, dir.path());
+  CmdResult r = run_nds("db init --db '" + uri + "'", dir.path());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(dir.files(), (std::set<std::string>{"x.db", uri}));
-  r = nds("query --db '" + uri + "' --sweeps --format csv", dir, dir.path());
+  r = run_nds("query --db '" + uri + "' --sweeps --format csv", dir.path());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.find("in_x"), std::string::npos) << r.out;
-  expect_usage_error(nds("query --db 'file:x.db?mode=ro' --sweeps", dir, dir.path()),
+  expect_usage_error(run_nds("query --db 'file:x.db?mode=ro' --sweeps", dir.path()),
                      "'file:x.db?mode=ro'");
-  EXPECT_TRUE(testing::read_bytes(dir.file("x.db")) == x_bytes);
+  EXPECT_TRUE(read_bytes(dir.file("x.db")) == x_bytes);
   EXPECT_EQ(dir.files(), (std::set<std::string>{"x.db", uri}));
 }
 
 TEST(StoreCliFiles, MissingFileForARead) {
-  ScratchDir dir;
-  expect_usage_error(nds("query --db " + dir.file("none.db") + " --sweeps", dir), "none.db");
-  expect_usage_error(nds("export --db " + dir.file("none.db") + " --sweep a", dir), "none.db");
+  ScratchDir dir("store_cli");
+  expect_usage_error(run_nds("query --db " + dir.file("none.db") + " --sweeps"), "none.db");
+  expect_usage_error(run_nds("export --db " + dir.file("none.db") + " --sweep a"), "none.db");
   EXPECT_TRUE(dir.files().empty());
 }
 
 // Runs nds as the unprivileged user `nobody` (root ignores directory
 // permissions, and the test suite runs as root in CI).
-Result nds_as_nobody(const std::vector<std::string>& args, const ScratchDir& scratch) {
-  Result r;
-  const std::string out_file = scratch.path() + "/../nds_nobody_out_" + std::to_string(getpid());
-  const std::string err_file = scratch.path() + "/../nds_nobody_err_" + std::to_string(getpid());
+CmdResult nds_as_nobody(const std::vector<std::string>& args) {
+  CmdResult r;
+  const std::string out_file = ::testing::TempDir() + "nds_nobody_out_" + std::to_string(getpid());
+  const std::string err_file = ::testing::TempDir() + "nds_nobody_err_" + std::to_string(getpid());
   const int out_fd = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   const int err_fd = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   const pid_t pid = fork();
@@ -362,17 +319,17 @@ Result nds_as_nobody(const std::vector<std::string>& args, const ScratchDir& scr
   int status = 0;
   waitpid(pid, &status, 0);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = testing::read_bytes(out_file);
-  r.err = testing::read_bytes(err_file);
+  r.out = read_bytes(out_file);
+  r.err = read_bytes(err_file);
   std::remove(out_file.c_str());
   std::remove(err_file.c_str());
   return r;
 }
 
 TEST(StoreCliFiles, ReadOnlyDirectoryForAWrite) {
-  ScratchDir dir;
+  ScratchDir dir("store_cli");
   ASSERT_EQ(chmod(dir.path().c_str(), 0555), 0);
-  const Result r = nds_as_nobody({"db", "init", "--db", dir.file("r.db")}, dir);
+  const CmdResult r = nds_as_nobody({"db", "init", "--db", dir.file("r.db")});
   if (r.code == 125) GTEST_SKIP() << "cannot drop root privileges to test directory permissions";
   ASSERT_NE(r.code, 126) << "cannot run " << NDS_BINARY << " as nobody";
   expect_usage_error(r, "is not writable");
@@ -380,19 +337,19 @@ TEST(StoreCliFiles, ReadOnlyDirectoryForAWrite) {
 }
 
 TEST(StoreCliFiles, SecondWriterIsRefused) {
-  ScratchDir dir;
+  ScratchDir dir("store_cli");
   const std::string path = dir.file("r.db");
   Store writer(path, {});
-  const Result r = nds("db init --db " + path, dir);
+  const CmdResult r = run_nds("db init --db " + path);
   expect_usage_error(r, "already open for writing by pid " + std::to_string(getpid()));
   // Reading meanwhile is fine.
-  EXPECT_EQ(nds("query --db " + path + " --sweeps", dir).code, 0);
+  EXPECT_EQ(run_nds("query --db " + path + " --sweeps").code, 0);
 }
 
 TEST(StoreCliFiles, InitCheckAndRequeue) {
-  ScratchDir dir;
+  ScratchDir dir("store_cli");
   const std::string path = dir.file("r.db");
-  Result r = nds("db init --db " + path + " --journal delete", dir);
+  CmdResult r = run_nds("db init --db " + path + " --journal delete");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("created"), std::string::npos) << r.out;
   {
@@ -404,18 +361,18 @@ TEST(StoreCliFiles, InitCheckAndRequeue) {
     s.claim(id, {0, "gone", ""});
     s.fail(s.claim(id, {0, "n", ""})->trial_id, "boom");
   }
-  r = nds("db requeue --db " + path + " --sweep a --stale-after 60 --failed --max-attempts 2", dir);
+  r = run_nds("db requeue --db " + path + " --sweep a --stale-after 60 --failed --max-attempts 2");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "requeued 1 stale trial\nrequeued 1 failed trial\n");
-  r = nds("db check --db " + path, dir);
+  r = run_nds("db check --db " + path);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("ok"), std::string::npos);
-  r = nds("query --db " + path + " --trials a --all-attempts --format json", dir);
+  r = run_nds("query --db " + path + " --trials a --all-attempts --format json");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 5u);
-  expect_usage_error(nds("db requeue --db " + path + " --sweep a", dir), "--stale-after");
-  expect_usage_error(nds("db init --db " + path + " --journal fast", dir), "fast");
-  expect_usage_error(nds("db frobnicate --db " + path, dir), "frobnicate");
+  EXPECT_EQ(stdout_json(r).size(), 5u);
+  expect_usage_error(run_nds("db requeue --db " + path + " --sweep a"), "--stale-after");
+  expect_usage_error(run_nds("db init --db " + path + " --journal fast"), "fast");
+  expect_usage_error(run_nds("db frobnicate --db " + path), "frobnicate");
 }
 
 }  // namespace

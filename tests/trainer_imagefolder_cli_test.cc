@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/cluster_testing.h"
+#include "tests/cli_testing.h"
 #include "tests/image_testing.h"
 #include "tests/trainer_test_util.h"
 #include "trainer/data.h"
@@ -20,12 +20,8 @@
 namespace nds::trainer {
 namespace {
 
-using cluster::testing::CmdResult;
-using cluster::testing::shell;
-using image_testing::ScratchFolder;
+using namespace cli_testing;  // tests/cli_testing.h: running nds, scratch folders
 using nlohmann::json;
-
-const std::string kNds = NDS_BINARY;
 
 // The first n images of a Fashion-MNIST split (Debian's files) as raw
 // 28x28 bytes and labels.
@@ -54,9 +50,9 @@ void write_both(const std::string& root, const Images& train, const Images& test
     for (const char* split : {"train", "val"})
       image_testing::make_dirs(root + "/folder/" + split + "/class" + std::to_string(k));
   image_testing::make_dirs(root + "/idx");
-  for (const auto& [split, prefix, set] : {std::tuple<std::string, std::string, const Images*>{
-                                               "train", "train", &train},
-                                           {"val", "t10k", &test}}) {
+  for (const auto& [split, prefix, set] :
+       {std::tuple<std::string, std::string, const Images*>{"train", "train", &train},
+        {"val", "t10k", &test}}) {
     std::vector<uint8_t> all, labels;
     for (size_t i = 0; i < set->pixels.size(); ++i) {
       const std::string base = root + "/folder/" + split + "/class" +
@@ -69,7 +65,8 @@ void write_both(const std::string& root, const Images& train, const Images& test
       labels.push_back(static_cast<uint8_t>(set->labels[i]));
     }
     const auto n = static_cast<uint32_t>(set->pixels.size());
-    test::write_gz(root + "/idx/" + prefix + "-images-idx3-ubyte.gz", test::idx_bytes({n, 28, 28}, all));
+    test::write_gz(root + "/idx/" + prefix + "-images-idx3-ubyte.gz",
+                   test::idx_bytes({n, 28, 28}, all));
     test::write_gz(root + "/idx/" + prefix + "-labels-idx1-ubyte.gz", test::idx_bytes({n}, labels));
   }
 }
@@ -77,21 +74,19 @@ void write_both(const std::string& root, const Images& train, const Images& test
 // A small residual network: a few seconds an epoch on 2,000 images.
 std::string small_model(const std::string& dir) {
   const std::string path = dir + "/small.json";
-  image_testing::write_bytes(
-      path, [] {
-        const std::string s =
-            R"({"family":"anynet","block_type":"res_basic_block","stem_type":"res_stem_cifar",)"
-            R"("stem_w":16,"depths":[1,1,1],"widths":[16,32,64],"strides":[1,2,2],"head_w":0})";
-        return std::vector<uint8_t>(s.begin(), s.end());
-      }());
+  image_testing::write_bytes(path, [] {
+    const std::string s =
+        R"({"family":"anynet","block_type":"res_basic_block","stem_type":"res_stem_cifar",)"
+        R"("stem_w":16,"depths":[1,1,1],"widths":[16,32,64],"strides":[1,2,2],"head_w":0})";
+    return std::vector<uint8_t>(s.begin(), s.end());
+  }());
   return path;
 }
 
-double test_error(const std::string& args, const std::string& dir) {
-  const CmdResult r = shell(kNds + " train " + args + " --json -q", dir);
+double test_error(const std::string& args) {
+  const CmdResult r = run_nds("train " + args + " --json -q");
   EXPECT_EQ(r.code, 0) << r.err;
-  const json j = json::parse(r.out);
-  return j.at("test_top1_err").get<double>();
+  return stdout_json(r).at("test_top1_err").get<double>();
 }
 
 TEST(ImageFolderFeed, NormalizationAddsLightingThenStandardizes) {
@@ -102,14 +97,14 @@ TEST(ImageFolderFeed, NormalizationAddsLightingThenStandardizes) {
   EXPECT_TRUE(got.is_contiguous(at::MemoryFormat::ChannelsLast));
   const torch::Tensor mean = torch::tensor(norm.mean, torch::kDouble).view({1, 3, 1, 1});
   const torch::Tensor std = torch::tensor(norm.std, torch::kDouble).view({1, 3, 1, 1});
-  const torch::Tensor want =
-      (u8.permute({0, 3, 1, 2}).to(torch::kDouble) / 255 + light.to(torch::kDouble).view({3, 3, 1, 1}) -
-       mean) / std;
+  const torch::Tensor want = (u8.permute({0, 3, 1, 2}).to(torch::kDouble) / 255 +
+                              light.to(torch::kDouble).view({3, 3, 1, 1}) - mean) /
+                             std;
   EXPECT_LT((got.to(torch::kDouble) - want).abs().max().item<double>(), 1e-5);
 }
 
 TEST(ImageFolderFeed, BatchesArriveNormalizedWithTheirLabels) {
-  ScratchFolder dir("imf_feed");
+  ScratchDir dir("imf_feed");
   image_testing::write_photo_folder(dir.path(), {"a", "b", "c"}, 5, 2);
   DataSource source;
   source.kind = DataSource::Kind::kImageFolder;
@@ -140,15 +135,14 @@ TEST(ImageFolderFeed, BatchesArriveNormalizedWithTheirLabels) {
 }
 
 TEST(ImageFolderTraining, NoAugmentFolderTrainsLikeTheIdxFiles) {
-  ScratchFolder dir("imf_fashion");
+  ScratchDir dir("imf_fashion");
   write_both(dir.path(), fashion("train", 2000), fashion("t10k", 500));
   const std::string common = " --model " + small_model(dir.path()) +
                              " --epochs 4 --batch-size 32 --lr 0.1 --no-zero-init --threads 2 "
                              "--no-augment --seed 1";
-  const double idx = test_error("--data fashion-mnist:" + dir.path() + "/idx" + common, dir.path());
+  const double idx = test_error("--data fashion-mnist:" + dir.path() + "/idx" + common);
   const double folder = test_error("--data imagefolder:" + dir.path() + "/folder --resolution 28" +
-                                       common + " --loader-threads 2",
-                                   dir.path());
+                                   common + " --loader-threads 2");
   std::printf("test top-1 error: IDX files %.2f%%, image folder %.2f%%\n", idx, folder);
   EXPECT_LT(idx, 30.0);
   // The folder's images go through the test transform (short side to 32,
@@ -160,27 +154,26 @@ class BrokenFolder : public ::testing::Test {
  protected:
   void SetUp() override {
     image_testing::write_photo_folder(dir_.path(), {"a", "b"}, 12, 4);
-    const std::vector<uint8_t> jpeg = image_testing::encode_jpeg(
-        image_testing::test_photo(90, 70, 9), 90, 70, 3, 90);
+    const std::vector<uint8_t> jpeg =
+        image_testing::encode_jpeg(image_testing::test_photo(90, 70, 9), 90, 70, 3, 90);
     truncated_ = dir_.path() + "/train/a/truncated.JPEG";
     text_ = dir_.path() + "/train/b/readme.JPEG";
     image_testing::write_bytes(truncated_, {jpeg.begin(), jpeg.begin() + jpeg.size() * 2 / 3});
     image_testing::write_bytes(text_, {'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'a', 'g', 'e'});
   }
   std::string train(const std::string& extra) {
-    return kNds + " train --model " + small_model(dir_.path()) + " --data imagefolder:" +
-           dir_.path() + " --resolution 32 --epochs 2 --batch-size 13 --threads 1 " +
+    return "train --model " + small_model(dir_.path()) + " --data imagefolder:" + dir_.path() +
+           " --resolution 32 --epochs 2 --batch-size 13 --threads 1 " +
            "--loader-threads 2 --json -q" + extra;
   }
-  ScratchFolder dir_{"imf_broken"};
+  ScratchDir dir_{"imf_broken"};
   std::string truncated_, text_;
 };
 
 TEST_F(BrokenFolder, DataCheckNamesEveryBrokenFile) {
-  const CmdResult r = shell(kNds + " data check --data imagefolder:" + dir_.path() + " --json",
-                            dir_.path());
+  const CmdResult r = run_nds("data check --data imagefolder:" + dir_.path() + " --json");
   EXPECT_EQ(r.code, 2) << r.err;
-  const json j = json::parse(r.out);
+  const json j = stdout_json(r);
   EXPECT_FALSE(j.at("ok").get<bool>());
   const json& bad = j.at("train").at("unreadable");
   ASSERT_EQ(bad.size(), 2u) << r.out;
@@ -189,85 +182,74 @@ TEST_F(BrokenFolder, DataCheckNamesEveryBrokenFile) {
   EXPECT_EQ(j.at("train").at("images"), 26);
   EXPECT_EQ(j.at("train").at("min_per_class"), 13);
   EXPECT_EQ(j.at("val").at("unreadable").size(), 0u);
-  const CmdResult text = shell(kNds + " data check --data imagefolder:" + dir_.path(), dir_.path());
+  const CmdResult text = run_nds("data check --data imagefolder:" + dir_.path());
   EXPECT_EQ(text.code, 2);
   EXPECT_NE(text.out.find("unreadable: " + truncated_), std::string::npos) << text.out;
 }
 
 TEST_F(BrokenFolder, TrainingStopsOnABrokenFileOrCountsItWhenSkipping) {
-  const CmdResult stop = shell(train(""), dir_.path());
-  EXPECT_EQ(stop.code, 2) << stop.err;
-  EXPECT_TRUE(stop.out.empty());
-  EXPECT_EQ(cluster::testing::count_lines(stop.err), 1) << stop.err;
+  const CmdResult stop = run_nds(train(""));
+  expect_usage_error(stop, "");
   EXPECT_TRUE(stop.err.find(truncated_) != std::string::npos ||
               stop.err.find(text_) != std::string::npos)
       << stop.err;
 
-  const CmdResult skip = shell(train(" --skip-bad-images"), dir_.path());
+  const CmdResult skip = run_nds(train(" --skip-bad-images"));
   ASSERT_EQ(skip.code, 0) << skip.err;
-  const json j = json::parse(skip.out);
+  const json j = stdout_json(skip);
   EXPECT_EQ(j.at("skipped_images"), 4);  // two files, two epochs
   EXPECT_TRUE(j.at("data").at("skip_bad_images").get<bool>());
   EXPECT_TRUE(std::isfinite(j.at("test_top1_err").get<double>()));
 }
 
 TEST_F(BrokenFolder, DataBenchReportsImagesPerSecond) {
-  const CmdResult r = shell(kNds + " data bench --data imagefolder:" + dir_.path() +
-                                " --resolution 32 --batch-size 4 --threads 2 --epochs 2 --cache 16M "
-                                "--no-augment --json",
-                            dir_.path());
+  const CmdResult r = run_nds("data bench --data imagefolder:" + dir_.path() +
+                              " --resolution 32 --batch-size 4 --threads 2 --epochs 2 --cache 16M "
+                              "--no-augment --json");
   ASSERT_EQ(r.code, 2) << "a broken file is bad input here too: " << r.err;
   std::remove(truncated_.c_str());
   std::remove(text_.c_str());
-  const CmdResult ok = shell(kNds + " data bench --data imagefolder:" + dir_.path() +
-                                 " --resolution 32 --batch-size 4 --threads 2 --epochs 2 "
-                                 "--cache 16M --json",
-                             dir_.path());
+  const CmdResult ok = run_nds("data bench --data imagefolder:" + dir_.path() +
+                               " --resolution 32 --batch-size 4 --threads 2 --epochs 2 "
+                               "--cache 16M --json");
   ASSERT_EQ(ok.code, 0) << ok.err;
-  const json j = json::parse(ok.out);
+  const json j = stdout_json(ok);
   EXPECT_EQ(j.at("images"), 48);  // 2 epochs of 6 batches of 4
   EXPECT_EQ(j.at("epochs").size(), 2u);
   EXPECT_GT(j.at("images_per_s").get<double>(), 0);
-  const CmdResult decode = shell(kNds + " data bench --data imagefolder:" + dir_.path() +
-                                     " --decode-only --threads 2 --json",
-                                 dir_.path());
+  const CmdResult decode =
+      run_nds("data bench --data imagefolder:" + dir_.path() + " --decode-only --threads 2 --json");
   ASSERT_EQ(decode.code, 0) << decode.err;
-  EXPECT_EQ(json::parse(decode.out).at("mode"), "decode-only");
+  EXPECT_EQ(stdout_json(decode).at("mode"), "decode-only");
 }
 
 TEST(ImageFolderCli, BadInputIsOneLineAndExit2) {
-  ScratchFolder dir("imf_badinput");
+  ScratchDir dir("imf_badinput");
   const std::string root = dir.path();
   const std::string model = " --model " + small_model(root);
-  const auto expect = [&](const std::string& args, const std::string& needle) {
-    SCOPED_TRACE(args);
-    const CmdResult r = shell(kNds + " " + args, root);
-    EXPECT_EQ(r.code, 2);
-    EXPECT_EQ(cluster::testing::count_lines(r.err), 1) << r.err;
-    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-  };
-  expect("train" + model + " --data imagefolder:" + root + "/missing", root + "/missing");
-  expect("train" + model + " --data imagefolder:", "imagefolder:DIR");
-  expect("train" + model + " --data imagefolder:" + root, "no train/");
-  image_testing::make_dirs(root + "/train/a");
-  image_testing::make_dirs(root + "/train/b");
-  image_testing::make_dirs(root + "/val/a");
-  image_testing::make_dirs(root + "/val/b");
-  image_testing::write_bytes(root + "/train/a/x.png", image_testing::encode_png(
-                                                          image_testing::test_photo(8, 8, 1), 8, 8, 3));
-  image_testing::write_bytes(root + "/val/a/x.png", image_testing::encode_png(
-                                                        image_testing::test_photo(8, 8, 1), 8, 8, 3));
-  image_testing::write_bytes(root + "/val/b/x.png", image_testing::encode_png(
-                                                        image_testing::test_photo(8, 8, 1), 8, 8, 3));
-  expect("train" + model + " --data imagefolder:" + root, root + "/train/b' has no image");
-  expect("data check --data imagefolder:" + root, root + "/train/b' has no image");
-  expect("train" + model + " --data imagefolder:" + root + " --cache lots", "--cache 'lots'");
-  expect("train" + model + " --data imagefolder:" + root + " --cache 0", "--cache '0'");
-  expect("data bench --data imagefolder:" + root + " --cache 5Q", "--cache '5Q'");
-  expect("train" + model + " --data synthetic --cache 1G", "imagefolder");
-  expect("train" + model + " --data imagefolder:" + root + " --classes 3", "--classes 3");
-  expect("data check --data fashion-mnist", "imagefolder:DIR");
-  expect("data frobnicate", "frobnicate");
+  expect_nds_usage_error("train" + model + " --data imagefolder:" + root + "/missing",
+                         root + "/missing");
+  expect_nds_usage_error("train" + model + " --data imagefolder:", "imagefolder:DIR");
+  expect_nds_usage_error("train" + model + " --data imagefolder:" + root, "no train/");
+  // Class b has no image in train/.
+  dir.folder("train/b");
+  for (const char* class_dir : {"train/a", "val/a", "val/b"})
+    image_testing::write_bytes(
+        dir.folder(class_dir) + "/x.png",
+        image_testing::encode_png(image_testing::test_photo(8, 8, 1), 8, 8, 3));
+  expect_nds_usage_error("train" + model + " --data imagefolder:" + root,
+                         root + "/train/b' has no image");
+  expect_nds_usage_error("data check --data imagefolder:" + root, root + "/train/b' has no image");
+  expect_nds_usage_error("train" + model + " --data imagefolder:" + root + " --cache lots",
+                         "--cache 'lots'");
+  expect_nds_usage_error("train" + model + " --data imagefolder:" + root + " --cache 0",
+                         "--cache '0'");
+  expect_nds_usage_error("data bench --data imagefolder:" + root + " --cache 5Q", "--cache '5Q'");
+  expect_nds_usage_error("train" + model + " --data synthetic --cache 1G", "imagefolder");
+  expect_nds_usage_error("train" + model + " --data imagefolder:" + root + " --classes 3",
+                         "--classes 3");
+  expect_nds_usage_error("data check --data fashion-mnist", "imagefolder:DIR");
+  expect_nds_usage_error("data frobnicate", "frobnicate");
 }
 
 }  // namespace

@@ -2,10 +2,7 @@
 // events, specs, errors, query/export/status output): it becomes U+FFFD.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -13,7 +10,7 @@
 
 #include "sampler/design_space.h"
 #include "store/store.h"
-#include "tests/cluster_testing.h"
+#include "tests/cli_testing.h"
 #include "tests/store_testing.h"
 
 namespace {
@@ -23,17 +20,9 @@ using nlohmann::json;
 const std::string kBad = "\xff\xfe";              // never valid UTF-8
 const std::string kReplacement = "\xef\xbf\xbd";  // U+FFFD
 
-using Result = nds::cluster::testing::CmdResult;
+using namespace nds::cli_testing;  // tests/cli_testing.h: running nds, scratch folders
 
-std::string temp_path(const std::string& name) {
-  return ::testing::TempDir() + "nds_utf8_cli_test_" + std::to_string(getpid()) + "_" + name;
-}
-
-Result nds(const std::string& args) {
-  return nds::cluster::testing::shell(std::string(NDS_BINARY) + " " + args, ::testing::TempDir());
-}
-
-void expect_replaced(const Result& r, const std::string& what) {
+void expect_replaced(const CmdResult& r, const std::string& what) {
   SCOPED_TRACE(what);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
@@ -43,10 +32,9 @@ void expect_replaced(const Result& r, const std::string& what) {
 
 // A database whose stored texts (space, recipe, model params, host, device,
 // error, event detail) hold bytes that are not UTF-8: writing it must not throw.
-std::string bad_database() {
+std::string bad_database(const ScratchDir& dir) {
   namespace st = nds::store;
-  const std::string path = temp_path("bad.db");
-  std::remove(path.c_str());
+  const std::string path = dir.file("bad.db");
   st::Store store(path);
   st::SweepDef def = st::testing::fake_sweep("s");
   def.space["description"] = "space " + kBad;
@@ -63,42 +51,35 @@ std::string bad_database() {
 }
 
 TEST(Utf8, StoreWritesAndCommandsPrintReplacement) {
+  const ScratchDir dir("utf8_cli");
   std::string db;
-  ASSERT_NO_THROW(db = bad_database());
-  expect_replaced(nds("export --db " + db + " --sweep s --format jsonl"), "export jsonl");
-  expect_replaced(nds("query --db " + db + " --trials s --format json"), "query --trials");
-  expect_replaced(nds("query --db " + db +
-                      " --sql \"SELECT detail FROM events WHERE kind = 'note'\" --format json"),
+  ASSERT_NO_THROW(db = bad_database(dir));
+  expect_replaced(run_nds("export --db " + db + " --sweep s --format jsonl"), "export jsonl");
+  expect_replaced(run_nds("query --db " + db + " --trials s --format json"), "query --trials");
+  expect_replaced(run_nds("query --db " + db +
+                          " --sql \"SELECT detail FROM events WHERE kind = 'note'\" --format json"),
                   "query events");
   expect_replaced(
-      nds("query --db " + db + " --sql \"SELECT space_json FROM sweeps\" --format json"),
+      run_nds("query --db " + db + " --sql \"SELECT space_json FROM sweeps\" --format json"),
       "query space");
-  std::remove(db.c_str());
 }
 
 TEST(Utf8, QueryOfBadTextPrintsReplacement) {
-  const std::string db = temp_path("empty.db");
-  std::remove(db.c_str());
+  const ScratchDir dir("utf8_cli");
+  const std::string db = dir.file("empty.db");
   { nds::store::Store store(db); }
-  expect_replaced(
-      nds("query --db " + db + " --sql \"SELECT CAST(x'61fffe62' AS TEXT) AS t\" --format json"),
-      "query --sql");
-  std::remove(db.c_str());
+  expect_replaced(run_nds("query --db " + db +
+                          " --sql \"SELECT CAST(x'61fffe62' AS TEXT) AS t\" --format json"),
+                  "query --sql");
 }
 
 // A file with bad bytes in a string is a usage error: exit 2, one line.
 TEST(Utf8, BadBytesInFilesAreOneLineUsageErrors) {
-  const std::string path = temp_path("bad.json");
-  std::ofstream(path) << "{\"name\": \"n" << kBad << "\", \"family\": \"regnet\"}";
-  for (const std::string& args : {"describe " + path, "sample --space " + path}) {
-    SCOPED_TRACE(args);
-    const Result r = nds(args);
-    EXPECT_EQ(r.code, 2);
-    EXPECT_TRUE(r.out.empty()) << r.out;
-    ASSERT_FALSE(r.err.empty());
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
-  }
-  std::remove(path.c_str());
+  const ScratchDir dir("utf8_cli");
+  const std::string path =
+      dir.write("bad.json", "{\"name\": \"n" + kBad + "\", \"family\": \"regnet\"}");
+  for (const std::string& args : {"describe " + path, "sample --space " + path})
+    expect_nds_usage_error(args, "");
 }
 
 // A space whose values hold bad bytes gets the intended error, not a json

@@ -3,16 +3,13 @@
 // died of SIGFPE or SIGSEGV, hung, or were silently counted.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
-#include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "tests/cluster_testing.h"
+#include "tests/cli_testing.h"
 
 namespace {
 
@@ -26,71 +23,61 @@ constexpr double kFewSeconds = 90;
 constexpr double kFewSeconds = 5;
 #endif
 
-struct Result : nds::cluster::testing::CmdResult {
-  double seconds = 0;
-};
+using namespace nds::cli_testing;  // tests/cli_testing.h: running nds, scratch folders
 
-std::string temp_path(const std::string& name) {
-  // Tests run as parallel processes: keep their files apart.
-  return ::testing::TempDir() + "nds_validation_test_" + std::to_string(getpid()) + "_" + name;
-}
-
-Result nds(const std::string& args) {
-  const auto start = std::chrono::steady_clock::now();
-  Result r;
-  // timeout(1) turns a hang into exit 124 instead of a stuck test.
-  static_cast<nds::cluster::testing::CmdResult&>(r) = nds::cluster::testing::shell(
-      "timeout 30 " + std::string(NDS_BINARY) + " " + args, ::testing::TempDir());
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return r;
-}
-
-std::string write_file(const std::string& name, const std::string& text) {
-  const std::string path = temp_path(name);
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
-// Exit 2, one line on stderr holding every needle, nothing on stdout, quickly.
+// Runs nds with `args` and expects exit 2, one line on stderr holding every
+// needle, nothing on stdout, quickly.
 void expect_rejected(const std::string& args, std::initializer_list<std::string> needles) {
   SCOPED_TRACE(args.substr(0, 200));
-  const Result r = nds(args);
-  EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out.substr(0, 200);
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
+  const auto start = std::chrono::steady_clock::now();
+  // timeout(1) turns a hang into exit 124 instead of a stuck test.
+  const CmdResult r = shell("timeout 30 " + nds_binary() + " " + args, ::testing::TempDir());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  expect_usage_error(r, "");
   for (const std::string& n : needles)
     EXPECT_NE(r.err.find(n), std::string::npos) << "lacks '" << n << "': " << r.err;
-  EXPECT_LT(r.seconds, kFewSeconds);
+  EXPECT_LT(seconds, kFewSeconds);
 }
 
 // resnet50's expanded spec (nds describe --spec), as JSON.
 json resnet50_spec() {
-  static const json spec = json::parse(nds("describe resnet50 --spec").out);
+  static const json spec = json::parse(run_nds("describe resnet50 --spec").out);
   return spec;
 }
 
-// A spec file: resnet50 with `key` of block `index` set to `value`.
-std::string spec_with(const std::string& name, size_t index, const char* key, const json& value) {
-  json j = resnet50_spec();
-  j["blocks"][index][key] = value;
-  return write_file(name + ".json", j.dump());
-}
+// Hostile files in a scratch folder of their own.
+class ValidationCli : public ::testing::Test {
+ protected:
+  std::string write_file(const std::string& name, const std::string& text) const {
+    return dir_.write(name, text);
+  }
 
-std::string regnet_with(const std::string& name, const char* key, const json& value) {
-  json j = {{"family", "regnet"}, {"depth", 13}, {"w_0", 24},
-            {"w_a", 36.44},       {"w_m", 2.49}, {"group_width", 8}};
-  j[key] = value;
-  return write_file(name + ".json", j.dump());
-}
+  // A spec file: resnet50 with `key` of block `index` set to `value`.
+  std::string spec_with(const std::string& name, size_t index, const char* key,
+                        const json& value) const {
+    json j = resnet50_spec();
+    j["blocks"][index][key] = value;
+    return write_file(name + ".json", j.dump());
+  }
+
+  std::string regnet_with(const std::string& name, const char* key, const json& value) const {
+    json j = {{"family", "regnet"}, {"depth", 13}, {"w_0", 24},
+              {"w_a", 36.44},       {"w_m", 2.49}, {"group_width", 8}};
+    j[key] = value;
+    return write_file(name + ".json", j.dump());
+  }
+
+  ScratchDir dir_{"validation_cli"};
+};
 
 // The hostile cases of the Why list.
-TEST(ValidationCli, StrideZeroIsAnErrorNotSigfpe) {
+TEST_F(ValidationCli, StrideZeroIsAnErrorNotSigfpe) {
   expect_rejected("describe " + spec_with("stride0", 0, "stride", 0),
                   {"block 0", "'stride'", "got 0"});
 }
 
-TEST(ValidationCli, DeepNestingIsAnErrorNotSigsegv) {
+TEST_F(ValidationCli, DeepNestingIsAnErrorNotSigsegv) {
   expect_rejected("describe " + write_file("nest.json", std::string(100000, '[')),
                   {"nests deeper than 64"});
   expect_rejected("sample --space " + write_file("nest_space.json", std::string(100000, '[')),
@@ -100,17 +87,17 @@ TEST(ValidationCli, DeepNestingIsAnErrorNotSigsegv) {
   expect_rejected("describe " + write_file("nest_obj.json", objects), {"nests deeper than 64"});
 }
 
-TEST(ValidationCli, HugeRegNetDepthIsAnErrorNotAHang) {
+TEST_F(ValidationCli, HugeRegNetDepthIsAnErrorNotAHang) {
   expect_rejected("describe " + regnet_with("deep", "depth", 1000000000),
                   {"regnet", "depth", "got 1000000000"});
 }
 
-TEST(ValidationCli, EndlessInputIsAnErrorNotAHang) {
+TEST_F(ValidationCli, EndlessInputIsAnErrorNotAHang) {
   expect_rejected("describe /dev/zero", {"/dev/zero", "16777216 bytes"});
   expect_rejected("sample --space /dev/zero", {"/dev/zero", "16777216 bytes"});
 }
 
-TEST(ValidationCli, BadKernelsPaddingsAndBottlenecksAreNotCounted) {
+TEST_F(ValidationCli, BadKernelsPaddingsAndBottlenecksAreNotCounted) {
   expect_rejected("describe " + spec_with("kernel0", 0, "kernel", 0), {"'kernel'", "got 0"});
   expect_rejected("describe " + spec_with("kernelm1", 0, "kernel", -1), {"'kernel'", "got -1"});
   expect_rejected("describe " + spec_with("padneg", 1, "padding", -2),
@@ -120,14 +107,14 @@ TEST(ValidationCli, BadKernelsPaddingsAndBottlenecksAreNotCounted) {
 }
 
 // Each rule of item 4.
-TEST(ValidationCli, IntegersAreNotTruncated) {
+TEST_F(ValidationCli, IntegersAreNotTruncated) {
   expect_rejected("describe " + spec_with("stride37", 0, "stride", 3.7), {"'stride'", "3.7"});
   expect_rejected("describe " + spec_with("stride1e20", 0, "stride", 1e20), {"'stride'", "1e+20"});
   expect_rejected("describe " + regnet_with("depth37", "depth", 3.7), {"'depth'", "3.7"});
   expect_rejected("describe " + regnet_with("depth1e20", "depth", 1e20), {"'depth'", "1e+20"});
 }
 
-TEST(ValidationCli, GroupsWidthsDepthsAtLeastOne) {
+TEST_F(ValidationCli, GroupsWidthsDepthsAtLeastOne) {
   expect_rejected("describe " + spec_with("groups0", 4, "groups", 0), {"'groups'", "got 0"});
   expect_rejected("describe " + spec_with("wout0", 0, "w_out", 0), {"'w_out'", "got 0"});
   const std::string any =
@@ -138,7 +125,7 @@ TEST(ValidationCli, GroupsWidthsDepthsAtLeastOne) {
   expect_rejected("describe " + vgg, {"widths[1]", "got 0"});
 }
 
-TEST(ValidationCli, SanityLimits) {
+TEST_F(ValidationCli, SanityLimits) {
   expect_rejected("describe resnet50 --resolution 16385", {"resolution", "16384", "got 16385"});
   expect_rejected("describe resnet50 --classes 1048577", {"num_classes", "got 1048577"});
   expect_rejected("describe " + regnet_with("channels", "in_channels", 16777217),
@@ -154,7 +141,7 @@ TEST(ValidationCli, SanityLimits) {
   expect_rejected("describe " + write_file("many.json", many.dump()), {"'blocks'", "got 10001"});
 }
 
-TEST(ValidationCli, JsonSizeCap) {
+TEST_F(ValidationCli, JsonSizeCap) {
   // Valid JSON (whitespace around a number) one byte past the cap.
   const std::string big = write_file("big.json", std::string(16777216, ' ') + "1");
   expect_rejected("describe " + big, {"16777216 bytes"});
@@ -163,13 +150,13 @@ TEST(ValidationCli, JsonSizeCap) {
   expect_rejected("describe " + at_cap, {"model parameters must be a JSON object"});
 }
 
-TEST(ValidationCli, DepthCapLeavesShallowInputAlone) {
+TEST_F(ValidationCli, DepthCapLeavesShallowInputAlone) {
   // 64 levels parse; the error is then about the content.
   const std::string deep64 = write_file("deep64.json", std::string(64, '[') + std::string(64, ']'));
   expect_rejected("describe " + deep64, {"model parameters must be a JSON object"});
 }
 
-TEST(ValidationCli, InvalidUtf8NeverCrashes) {
+TEST_F(ValidationCli, InvalidUtf8NeverCrashes) {
   // The JSON parser rejects the bytes; a bad name is named back on one line.
   expect_rejected("describe " + write_file("utf8.json", "{\"family\":\"\xff\"}"),
                   {"malformed JSON"});
