@@ -3,68 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace nds::sampler {
 namespace {
-
-// Counts layers the way space/complexity.cc does, on a square input.
-class Counter {
- public:
-  Counter(int channels, int side) : c_(channels), side_(side) {}
-
-  // conv (padding kernel / 2, no ceil mode); false when the output vanishes.
-  bool conv(std::int64_t c_out, int kernel, int stride, std::int64_t groups = 1,
-            bool bias = false) {
-    if (!window(kernel, stride, kernel / 2)) return false;
-    if (groups < 1 || c_ % groups != 0 || c_out % groups != 0) return false;
-    const std::int64_t hw = side_ * side_;
-    const std::int64_t weights = std::int64_t{kernel} * kernel * c_ * c_out / groups;
-    cost_.params += weights + (bias ? c_out : 0);
-    cost_.flops += weights * hw + (bias ? c_out * hw : 0);
-    cost_.acts += c_out * hw;
-    c_ = c_out;
-    return true;
-  }
-  void bn() { cost_.params += 2 * c_; }
-  bool max_pool(int kernel, int stride, int padding) {
-    if (!window(kernel, stride, padding)) return false;
-    cost_.acts += c_ * side_ * side_;
-    return true;
-  }
-  void linear(std::int64_t c_out) {
-    cost_.params += c_ * c_out + c_out;
-    cost_.flops += c_ * c_out + c_out;
-    cost_.acts += c_out;
-    c_ = c_out;
-  }
-
-  std::int64_t channels() const { return c_; }
-  std::int64_t side() const { return side_; }
-  void set(std::int64_t channels, std::int64_t side) {
-    c_ = channels;
-    side_ = side;
-  }
-  const Complexity& cost() const { return cost_; }
-  void add(const Complexity& c, std::int64_t times) {
-    cost_.params += c.params * times;
-    cost_.flops += c.flops * times;
-    cost_.acts += c.acts * times;
-  }
-
- private:
-  bool window(int kernel, int stride, int padding) {
-    const std::int64_t span = side_ + 2 * padding - kernel;
-    if (span < 0) return false;
-    side_ = span / stride + 1;
-    return side_ >= 1;
-  }
-
-  std::int64_t c_;
-  std::int64_t side_;
-  Complexity cost_;
-};
-
-enum class Kind { kVanilla, kBasic, kBottleneck };
 
 // adjust_block_compatibility, skipped when it would change nothing: with
 // bottleneck multiplier 1 it keeps every width that its group width divides.
@@ -77,140 +21,151 @@ void adjust(std::vector<int>& ws, const std::vector<double>& bot_muls, std::vect
   }
 }
 
-// One AnyNet block into `k` (space/layers.cc's lowering, as counts).
-bool block(Counter& k, Kind kind, std::int64_t w_out, int stride, std::int64_t w_b,
-           std::int64_t groups, std::int64_t w_se) {
-  const std::int64_t w_in = k.channels();
-  const std::int64_t side_in = k.side();
-  switch (kind) {
-    case Kind::kVanilla:
-      if (!k.conv(w_out, 3, stride)) return false;
-      k.bn();
-      if (!k.conv(w_out, 3, 1)) return false;
-      k.bn();
-      return true;
-    case Kind::kBasic:
-    case Kind::kBottleneck: {
-      if (kind == Kind::kBasic) {
-        if (!k.conv(w_out, 3, stride)) return false;
-        k.bn();
-        if (!k.conv(w_out, 3, 1)) return false;
-        k.bn();
-      } else {
-        if (!k.conv(w_b, 1, 1)) return false;
-        k.bn();
-        if (!k.conv(w_b, 3, stride, groups)) return false;
-        k.bn();
-        if (w_se > 0) {
-          // Squeeze-excitation on the pooled 1x1 map; the gate keeps the shape.
-          const std::int64_t side = k.side();
-          k.set(w_b, 1);
-          if (!k.conv(w_se, 1, 1, 1, true) || !k.conv(w_b, 1, 1, 1, true)) return false;
-          k.set(w_b, side);
-        }
-        if (!k.conv(w_out, 1, 1)) return false;
-        k.bn();
-      }
-      const std::int64_t side_out = k.side();
-      if (w_in != w_out || stride != 1) {
-        k.set(w_in, side_in);
-        if (!k.conv(w_out, 1, stride)) return false;
-        k.bn();
-        if (k.side() != side_out) return false;  // branches differ: complexity() rejects
-      }
-      return true;
+// expand_anynet's checks of the stage lists, as conditions.
+bool stage_lists_valid(const AnyNetParams& p) {
+  const size_t n = p.depths.size();
+  if (n < 1 || p.widths.size() != n || p.strides.size() != n) return false;
+  if (p.stem_w < 1 || p.head_w < 0 || !(p.se_ratio >= 0 && p.se_ratio <= 1)) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (p.depths[i] < 1 || p.widths[i] < 1 || p.strides[i] < 1) return false;
+  return true;
+}
+
+// expand_anynet's bottleneck multipliers and group widths, checked as
+// conditions and made compatible; false where expand_anynet would throw.
+bool resolve_bottlenecks(const AnyNetParams& p, std::vector<int>& ws, std::vector<double>& bot_muls,
+                         std::vector<int>& gs) {
+  const size_t n = ws.size();
+  if (!p.bottleneck_ratios.empty()) {
+    if (p.bottleneck_ratios.size() != n) return false;
+    for (size_t i = 0; i < n; ++i) {
+      const double b = p.bottleneck_ratios[i];
+      const double bm = b > 0 ? 1.0 / b : 0;
+      if (!(b > 0 && (bm < 1 || bm == std::floor(bm)))) return false;
+      bot_muls[i] = bm;
     }
   }
-  return false;
+  if (!p.group_widths.empty() && p.group_widths.size() != n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (p.group_widths.empty()) {
+      gs[i] = std::max(1, static_cast<int>(std::nearbyint(ws[i] * bot_muls[i])));
+      continue;
+    }
+    const int g = p.group_widths[i];
+    const int limit = std::max(ws[i], static_cast<int>(ws[i] * bot_muls[i]));
+    if (g < 1 || g > limit) return false;
+    gs[i] = g;
+  }
+  adjust(ws, bot_muls, gs);
+  return true;
+}
+
+// Sums space's per-block costs along a network, as complexity() would over
+// the expanded spec.
+class Tally {
+ public:
+  Tally(int channels, int resolution) : shape_{channels, resolution, resolution} {}
+
+  // `times` copies of `block` in a row: the copies after the first see the
+  // first's output, so the block must keep its input's shape when times > 1
+  // (a stage's later blocks do).
+  void add(const Block& block, std::int64_t times = 1) { add(block_cost(block, shape_), times); }
+  // Blocks whose cost on this tally's current shape is `c`.
+  void add(const BlockCost& c, std::int64_t times = 1) {
+    cost_.params += c.cost.params * times;
+    cost_.flops += c.cost.flops * times;
+    cost_.acts += c.cost.acts * times;
+    shape_ = c.out;
+  }
+  void add(const std::vector<Block>& blocks) {
+    for (const Block& b : blocks) add(b);
+  }
+  const Complexity& cost() const { return cost_; }
+  const Shape& shape() const { return shape_; }
+
+ private:
+  Shape shape_;
+  Complexity cost_;
+};
+
+// The stem's cost and output. A space fixes the stem's type and width, the
+// input channels and the resolution, so the last stem costed is kept.
+const BlockCost& stem_cost(const AnyNetParams& p, int in_channels, int resolution) {
+  struct Stem {
+    std::string type;
+    int w = 0, in_channels = 0, resolution = 0;
+    BlockCost cost;
+  };
+  thread_local Stem last;
+  if (last.type == p.stem_type && last.w == p.stem_w && last.in_channels == in_channels &&
+      last.resolution == resolution)
+    return last.cost;
+  thread_local std::vector<Block> blocks;
+  blocks.clear();
+  append_stem(blocks, p.stem_type, in_channels, p.stem_w, "anynet");
+  Tally tally(in_channels, resolution);
+  tally.add(blocks);
+  last = {p.stem_type, p.stem_w, in_channels, resolution, {tally.cost(), tally.shape()}};
+  return last.cost;
+}
+
+// The cost of the network expand_anynet builds from `p` with the resolved
+// widths, bottleneck multipliers and group widths: the stem, each stage's
+// first block and (depth - 1) times one of its later, identical blocks, then
+// the head. Throws std::invalid_argument where complexity() would.
+Complexity count(const AnyNetParams& p, BlockKind kind, const std::vector<int>& ws,
+                 const std::vector<double>& bot_muls, const std::vector<int>& gs, int in_channels,
+                 int num_classes, int resolution) {
+  Tally tally(in_channels, resolution);
+  tally.add(stem_cost(p, in_channels, resolution));
+  int prev_w = p.stem_w;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    const int stage = static_cast<int>(i) + 1;
+    const int w = ws[i];
+    const int w_b = static_cast<int>(std::nearbyint(w * bot_muls[i]));
+    tally.add(anynet_block(kind, stage, prev_w, w, p.strides[i], w_b, gs[i], p.se_ratio));
+    if (p.depths[i] > 1)
+      tally.add(anynet_block(kind, stage, w, w, 1, w_b, gs[i], p.se_ratio), p.depths[i] - 1);
+    prev_w = w;
+  }
+  thread_local std::vector<Block> ends;
+  ends.clear();
+  append_head(ends, static_cast<int>(ws.size()) + 1, prev_w, p.head_w, num_classes);
+  tally.add(ends);
+  return tally.cost();
+}
+
+// estimate_anynet, throwing std::invalid_argument where it returns nullopt
+// after the cheap checks: an unknown block or stem type, or a network
+// complexity() would reject.
+std::optional<Complexity> estimate(const AnyNetParams& p, int in_channels, int num_classes,
+                                   int resolution) {
+  if (!stage_lists_valid(p)) return std::nullopt;
+  const BlockKind kind = anynet_block_kind(p.block_type);
+  const bool bottleneck = kind == BlockKind::kResBottleneck;
+  if (!bottleneck && (!p.bottleneck_ratios.empty() || !p.group_widths.empty() || p.se_ratio > 0))
+    return std::nullopt;
+
+  // Widths, bottleneck multipliers and group widths after compatibility.
+  const size_t n = p.depths.size();
+  thread_local std::vector<int> ws, gs;
+  thread_local std::vector<double> bot_muls;
+  ws.assign(p.widths.begin(), p.widths.end());
+  bot_muls.assign(n, 1.0);
+  gs.assign(n, 0);
+  if (bottleneck && !resolve_bottlenecks(p, ws, bot_muls, gs)) return std::nullopt;
+  return count(p, kind, ws, bot_muls, gs, in_channels, num_classes, resolution);
 }
 
 }  // namespace
 
 std::optional<Complexity> estimate_anynet(const AnyNetParams& p, int in_channels, int num_classes,
                                           int resolution) {
-  // expand_anynet's checks, as conditions.
-  const size_t n = p.depths.size();
-  if (n < 1 || p.widths.size() != n || p.strides.size() != n) return std::nullopt;
-  if (p.stem_w < 1 || p.head_w < 0 || !(p.se_ratio >= 0 && p.se_ratio <= 1)) return std::nullopt;
-  for (size_t i = 0; i < n; ++i)
-    if (p.depths[i] < 1 || p.widths[i] < 1 || p.strides[i] < 1) return std::nullopt;
-  Kind kind;
-  if (p.block_type == "vanilla_block") kind = Kind::kVanilla;
-  else if (p.block_type == "res_basic_block") kind = Kind::kBasic;
-  else if (p.block_type == "res_bottleneck_block") kind = Kind::kBottleneck;
-  else return std::nullopt;
-  const bool bottleneck = kind == Kind::kBottleneck;
-  if (!bottleneck && (!p.bottleneck_ratios.empty() || !p.group_widths.empty() || p.se_ratio > 0))
-    return std::nullopt;
-
-  // Widths, bottleneck multipliers and group widths after compatibility.
-  thread_local std::vector<int> ws, gs;
-  thread_local std::vector<double> bot_muls;
-  ws.assign(p.widths.begin(), p.widths.end());
-  bot_muls.assign(n, 1.0);
-  gs.assign(n, 0);
-  if (bottleneck) {
-    if (!p.bottleneck_ratios.empty()) {
-      if (p.bottleneck_ratios.size() != n) return std::nullopt;
-      for (size_t i = 0; i < n; ++i) {
-        const double b = p.bottleneck_ratios[i];
-        const double bm = b > 0 ? 1.0 / b : 0;
-        if (!(b > 0 && (bm < 1 || bm == std::floor(bm)))) return std::nullopt;
-        bot_muls[i] = bm;
-      }
-    }
-    if (!p.group_widths.empty() && p.group_widths.size() != n) return std::nullopt;
-    for (size_t i = 0; i < n; ++i) {
-      if (p.group_widths.empty()) {
-        gs[i] = std::max(1, static_cast<int>(std::nearbyint(ws[i] * bot_muls[i])));
-        continue;
-      }
-      const int g = p.group_widths[i];
-      const int limit = std::max(ws[i], static_cast<int>(ws[i] * bot_muls[i]));
-      if (g < 1 || g > limit) return std::nullopt;
-      gs[i] = g;
-    }
-    adjust(ws, bot_muls, gs);
-  }
-
-  Counter k(in_channels, resolution);
-  if (p.stem_type == "simple_stem_in") {
-    if (!k.conv(p.stem_w, 3, 2)) return std::nullopt;
-    k.bn();
-  } else if (p.stem_type == "res_stem_cifar") {
-    if (!k.conv(p.stem_w, 3, 1)) return std::nullopt;
-    k.bn();
-  } else if (p.stem_type == "res_stem_in") {
-    if (!k.conv(p.stem_w, 7, 2)) return std::nullopt;
-    k.bn();
-    if (!k.max_pool(3, 2, 1)) return std::nullopt;
-  } else {
+  try {
+    return estimate(p, in_channels, num_classes, resolution);
+  } catch (const std::invalid_argument&) {
     return std::nullopt;
   }
-
-  for (size_t i = 0; i < n; ++i) {
-    const int w = ws[i];
-    const std::int64_t w_b = bottleneck ? static_cast<std::int64_t>(std::nearbyint(w * bot_muls[i])) : 0;
-    const std::int64_t groups = bottleneck ? w_b / gs[i] : 1;
-    const auto se = [&](std::int64_t w_in) {
-      return static_cast<std::int64_t>(std::nearbyint(static_cast<double>(w_in) * p.se_ratio));
-    };
-    if (!block(k, kind, w, p.strides[i], w_b, groups, se(k.channels()))) return std::nullopt;
-    if (p.depths[i] > 1) {
-      // Every later block of the stage sees the same shape: count one, add the rest.
-      Counter repeat(w, static_cast<int>(k.side()));
-      if (!block(repeat, kind, w, 1, w_b, groups, se(w))) return std::nullopt;
-      k.add(repeat.cost(), p.depths[i] - 1);
-    }
-  }
-
-  if (p.head_w > 0) {
-    if (!k.conv(p.head_w, 1, 1)) return std::nullopt;
-    k.bn();
-  }
-  k.set(k.channels(), 1);  // global average pool
-  k.linear(num_classes);
-  return k.cost();
 }
 
 void regnet_stages(double w_a, int w_0, double w_m, int depth, int quantum, RegNetWidths* out) {

@@ -1,17 +1,18 @@
 #pragma once
-// Closed-form cost of AnyNet and RegNet models, for rejecting candidates
-// quickly.
+// Fast cost of AnyNet and RegNet models, for rejecting candidates quickly.
 //
 // A sweep draws hundreds of candidates per accepted model (a 360M-400M flop
 // window keeps about 1 RegNetX in 200), and expanding each into a NetSpec to
-// count it exactly would dominate. These functions compute the same params /
-// flops / acts from stage lists in a few hundred nanoseconds: a stage's
-// repeated blocks cost the same, so each stage costs first + (d - 1) * repeat.
+// count it would dominate. estimate_anynet sums space's per-block costs
+// (block_cost in space/complexity.h, the same counter complexity() runs over
+// the same blocks) along the stage plan without building the spec: a stage's
+// later blocks are identical, so each stage costs first + (d - 1) * repeat.
+// A block kind's cost is thus written once, by its layer stream.
 //
-// They are a pre-filter only. The sampler rejects a candidate on an estimate
+// It is a pre-filter only. The sampler rejects a candidate on an estimate
 // only when it lies clearly outside a window (kEstimateMargin), and every
 // candidate it accepts is expanded and counted by space/complexity.h; so the
-// samples do not depend on these formulas, only the speed does. Tests hold the
+// samples do not depend on the estimate, only the speed does. Tests hold the
 // estimates equal to the exact counts.
 
 #include <optional>
@@ -27,7 +28,7 @@ constexpr double kEstimateMargin = 0.01;
 
 // The cost expand_anynet(p, {in_channels, num_classes}) would have at
 // `resolution`, or nullopt when expand_anynet or complexity() would reject the
-// parameters (or they are outside what the formulas cover).
+// parameters.
 std::optional<Complexity> estimate_anynet(const AnyNetParams& p, int in_channels, int num_classes,
                                           int resolution);
 

@@ -15,13 +15,37 @@ namespace {
 
 constexpr const char* kFamily = "anynet";
 
-BlockKind block_kind(const std::string& block_type) {
+}  // namespace
+
+BlockKind anynet_block_kind(const std::string& block_type) {
   if (block_type == "vanilla_block") return BlockKind::kVanilla;
   if (block_type == "res_basic_block") return BlockKind::kResBasic;
   if (block_type == "res_bottleneck_block") return BlockKind::kResBottleneck;
   throw std::invalid_argument(std::string(kFamily) + ": unknown block_type '" + block_type +
                               "' (vanilla_block, res_basic_block, res_bottleneck_block)");
 }
+
+Block anynet_block(BlockKind kind, int stage, int w_in, int w_out, int stride, int w_b,
+                   int group_width, double se_ratio) {
+  Block b = make_block(kind, stage, w_in, w_out);
+  b.stride = stride;
+  if (kind == BlockKind::kResBottleneck) {
+    b.w_b = w_b;
+    b.groups = w_b / group_width;
+    b.w_se = static_cast<int>(std::nearbyint(w_in * se_ratio));
+  }
+  return b;
+}
+
+void append_head(std::vector<Block>& blocks, int stage, int w_in, int head_w, int num_classes) {
+  if (head_w > 0) {
+    blocks.push_back(conv_block(stage, w_in, head_w, 1));
+    w_in = head_w;
+  }
+  blocks.push_back(head_block(stage, w_in, num_classes));
+}
+
+namespace {
 
 // Lengths, ranges and the limits of space/limits.h, before anything is
 // allocated or multiplied. The checks build no message unless one fails: the
@@ -149,7 +173,7 @@ NetSpec expand_anynet(const AnyNetParams& p, const ExpandOptions& options) {
   const std::string family = kFamily;
   check_stage_lists(p, family);
   const size_t n = p.depths.size();
-  const BlockKind kind = block_kind(p.block_type);
+  const BlockKind kind = anynet_block_kind(p.block_type);
   const bool bottleneck = kind == BlockKind::kResBottleneck;
   if (!bottleneck) {
     if (!p.bottleneck_ratios.empty() || !p.group_widths.empty() || p.se_ratio > 0)
@@ -174,25 +198,12 @@ NetSpec expand_anynet(const AnyNetParams& p, const ExpandOptions& options) {
   for (size_t i = 0; i < n; ++i) {
     const int w = ws[i];
     const int w_b = static_cast<int>(std::nearbyint(w * bot_muls[i]));
-    for (int j = 0; j < p.depths[i]; ++j) {
-      Block b = make_block(kind, static_cast<int>(i) + 1, j == 0 ? prev_w : w, w);
-      b.stride = j == 0 ? p.strides[i] : 1;
-      if (bottleneck) {
-        b.w_b = w_b;
-        b.groups = w_b / gs[i];
-        b.w_se = static_cast<int>(std::nearbyint(b.w_in * p.se_ratio));
-      }
-      spec.blocks.push_back(b);
-    }
+    for (int j = 0; j < p.depths[i]; ++j)
+      spec.blocks.push_back(anynet_block(kind, static_cast<int>(i) + 1, j == 0 ? prev_w : w, w,
+                                         j == 0 ? p.strides[i] : 1, w_b, gs[i], p.se_ratio));
     prev_w = w;
   }
-
-  const int head_stage = static_cast<int>(n) + 1;
-  if (p.head_w > 0) {
-    spec.blocks.push_back(conv_block(head_stage, prev_w, p.head_w, 1));
-    prev_w = p.head_w;
-  }
-  spec.blocks.push_back(head_block(head_stage, prev_w, spec.num_classes));
+  append_head(spec.blocks, static_cast<int>(n) + 1, prev_w, p.head_w, spec.num_classes);
   return spec;
 }
 

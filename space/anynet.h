@@ -44,6 +44,20 @@ NetSpec expand_anynet(const AnyNetParams& p, const ExpandOptions& options = {});
 AnyNetParams anynet_params_from_json(ParamReader& reader);
 nlohmann::json to_json(const AnyNetParams& p);
 
+// The block kind of a block_type name; throws naming an unknown one.
+BlockKind anynet_block_kind(const std::string& block_type);
+
+// A body block of an AnyNet stage as expand_anynet builds it (the sampler's
+// estimate costs the same blocks): `kind`, widths and stride; for a
+// bottleneck block also its bottleneck width w_b, the group width of its 3x3
+// conv (groups = w_b / group_width) and its SE width round(w_in * se_ratio).
+Block anynet_block(BlockKind kind, int stage, int w_in, int w_out, int stride, int w_b,
+                   int group_width, double se_ratio);
+
+// AnyNet's head blocks (stage `stage`) on w_in channels: a 1x1 conv to head_w
+// when head_w > 0, then the pool and the classifier.
+void append_head(std::vector<Block>& blocks, int stage, int w_in, int head_w, int num_classes);
+
 // The stem blocks (stage 0) for a pycls stem type; used by every family that
 // offers the pycls stems. Throws naming an unknown type.
 void append_stem(std::vector<Block>& blocks, const std::string& stem_type, int w_in, int w_out,

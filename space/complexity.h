@@ -32,6 +32,15 @@ struct BlockCost {
   Shape out;        // its output shape
 };
 
+// One block's cost and output shape on an input of shape `in`: its layer
+// stream (space/lowering.h) run through the counter that complexity() uses,
+// so a block kind's cost is defined once, by its layers. The sampler's
+// pre-filter (sampler/estimate.h) sums these without building a NetSpec.
+// The block must pass validate() (its strides, kernels and widths in range).
+// Throws std::invalid_argument, without naming the block, when the input does
+// not fit it (channels, a spatial size below 1, a count above 2^63 - 1).
+BlockCost block_cost(const Block& block, const Shape& in);
+
 // Cost of `spec` on a `resolution` x `resolution` input. Throws
 // std::invalid_argument naming the block when the input is too small for the
 // network (a spatial size below 1), or when the spec is inconsistent (a layer's

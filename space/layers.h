@@ -1,9 +1,12 @@
 #pragma once
-// The one place that says which layers a block is made of.
+// A block as a stream of primitive layers: the interface every consumer uses.
 //
 // lower_block() streams a block's primitive layers, and the parallel groups
-// that join them, into a LayerSink. Complexity counting is one sink; the
-// LibTorch builder is another. Neither knows what a "bottleneck block" is.
+// that join them, into a LayerSink. Complexity counting is one sink (its
+// per-block form, block_cost in space/complexity.h, also serves the sampler's
+// pre-filter); the LibTorch builder and the TorchScript exporter are others.
+// None of them knows what a "bottleneck block" is. The stream itself is
+// written in space/lowering.h.
 
 #include "space/net_spec.h"
 
