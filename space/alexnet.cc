@@ -7,10 +7,7 @@ namespace {
 
 // AlexNet predates BN: convs and FCs carry biases and are followed by ReLU.
 Block conv(int stage, int w_in, int w_out, int kernel, int stride, int padding) {
-  Block b = conv_block(stage, w_in, w_out, kernel, stride, padding);
-  b.bn = false;
-  b.bias = true;
-  return b;
+  return biased_conv_block(stage, w_in, w_out, kernel, stride, padding, Activation::kRelu);
 }
 
 // Overlapping 3x3 stride-2 max pool, unpadded.

@@ -11,24 +11,32 @@ Block make_block(BlockKind kind, int stage, int w_in, int w_out) {
   return b;
 }
 
-Block conv_block(int stage, int w_in, int w_out, int kernel, int stride, int padding) {
-  Block b = make_block(BlockKind::kConv, stage, w_in, w_out);
+Block window_block(BlockKind kind, int stage, int w_in, int w_out, int kernel, int stride,
+                   int padding) {
+  Block b = make_block(kind, stage, w_in, w_out);
   b.kernel = kernel;
   b.stride = stride;
   b.padding = padding;
-  b.bn = true;
-  b.bias = false;
-  b.act = Activation::kRelu;
+  return b;
+}
+
+Block conv_block(int stage, int w_in, int w_out, int kernel, int stride, int padding) {
+  return window_block(BlockKind::kConv, stage, w_in, w_out, kernel, stride, padding);
+}
+
+Block biased_conv_block(int stage, int w_in, int w_out, int kernel, int stride, int padding,
+                        Activation act) {
+  Block b = conv_block(stage, w_in, w_out, kernel, stride, padding);
+  b.bn = false;
+  b.bias = true;
+  b.act = act;
   return b;
 }
 
 Block pool_block(int stage, int channels, PoolType type, int kernel, int stride, int padding,
                  bool ceil_mode) {
-  Block b = make_block(BlockKind::kPool, stage, channels, channels);
+  Block b = window_block(BlockKind::kPool, stage, channels, channels, kernel, stride, padding);
   b.pool = type;
-  b.kernel = kernel;
-  b.stride = stride;
-  b.padding = padding;
   b.ceil_mode = ceil_mode;
   return b;
 }

@@ -10,8 +10,19 @@ namespace nds {
 // A block of `kind` with only the fields every block needs; the rest keep Block's defaults.
 Block make_block(BlockKind kind, int stage, int w_in, int w_out);
 
+// A block with a window (conv, pool, separable conv): kernel, stride and
+// padding set; padding -1 means kernel / 2. Block's defaults are pycls's: BN
+// after the convs, no bias, ReLU.
+Block window_block(BlockKind kind, int stage, int w_in, int w_out, int kernel, int stride,
+                   int padding);
+
 // A conv with pycls's defaults: BN, ReLU, no bias; padding -1 means kernel / 2.
 Block conv_block(int stage, int w_in, int w_out, int kernel, int stride = 1, int padding = -1);
+
+// A conv of the networks before BN (LeNet-5, AlexNet, GoogLeNet): a bias and
+// `act` instead of BN.
+Block biased_conv_block(int stage, int w_in, int w_out, int kernel, int stride, int padding,
+                        Activation act);
 
 // A max or average pool over `channels`; padding -1 means kernel / 2.
 Block pool_block(int stage, int channels, PoolType type, int kernel, int stride, int padding,

@@ -10,10 +10,7 @@ namespace {
 
 // The 2014 network has no BN: every conv carries a bias and a ReLU.
 Block conv(int stage, int w_in, int w_out, int kernel, int stride) {
-  Block b = conv_block(stage, w_in, w_out, kernel, stride, kernel / 2);
-  b.bn = false;
-  b.bias = true;
-  return b;
+  return biased_conv_block(stage, w_in, w_out, kernel, stride, kernel / 2, Activation::kRelu);
 }
 
 // 3x3 stride-2 max pool, unpadded with ceil mode (Caffe's rounding), which is

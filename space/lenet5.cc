@@ -8,11 +8,7 @@ namespace {
 // LeNet-5 has no normalization: every conv and FC carries its own bias, and
 // the 5x5 convs are unpadded ("valid"), which is what shrinks 32 -> 28 -> 10 -> 1.
 Block conv(int stage, int w_in, int w_out) {
-  Block b = conv_block(stage, w_in, w_out, 5, 1, 0);
-  b.bn = false;
-  b.bias = true;
-  b.act = Activation::kTanh;
-  return b;
+  return biased_conv_block(stage, w_in, w_out, 5, 1, 0, Activation::kTanh);
 }
 
 // The subsampling layers S2 and S4: 2x2 average pools with stride 2.

@@ -13,7 +13,7 @@ Block entry_conv(int w_in, int w_out, int stride) {
 
 // A residual module: `repeats` separable 3x3 convs (each BN'd, ReLU between),
 // a 3x3/2 max pool when strided, and a 1x1 projection shortcut when the shape
-// changes (see lower_xception in space/layers.cc).
+// changes (see lower_xception in space/lowering.h).
 Block xception_module(int stage, int w_in, int w_out, int repeats, int stride,
                       bool relu_first = true, bool grow_first = true) {
   Block b = make_block(BlockKind::kXception, stage, w_in, w_out);
@@ -24,13 +24,9 @@ Block xception_module(int stage, int w_in, int w_out, int repeats, int stride,
   return b;
 }
 
+// A 3x3 separable conv with BN and ReLU after it (Block's defaults).
 Block separable(int stage, int w_in, int w_out) {
-  Block b = make_block(BlockKind::kSeparable, stage, w_in, w_out);
-  b.kernel = 3;
-  b.stride = 1;
-  b.bn = true;
-  b.act = Activation::kRelu;
-  return b;
+  return window_block(BlockKind::kSeparable, stage, w_in, w_out, 3, 1, /*padding=*/-1);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "space/blocks.h"
 #include "space/complexity.h"
 #include "space/layers.h"
 #include "space/net_spec.h"
@@ -13,27 +14,6 @@
 
 namespace nds {
 namespace {
-
-Block conv(int w_in, int w_out, int kernel, int stride, int stage = 0) {
-  Block b;
-  b.kind = BlockKind::kConv;
-  b.stage = stage;
-  b.w_in = w_in;
-  b.w_out = w_out;
-  b.kernel = kernel;
-  b.stride = stride;
-  return b;
-}
-
-Block head(int w_in, int classes, int stage) {
-  Block b;
-  b.kind = BlockKind::kHead;
-  b.stage = stage;
-  b.w_in = w_in;
-  b.w_out = classes;
-  b.bn = false;
-  return b;
-}
 
 NetSpec net(std::vector<Block> blocks, int classes = 10) {
   NetSpec s;
@@ -48,17 +28,46 @@ TEST(Complexity, ConvBnReluHeadByHand) {
   // 3x3 s2 conv 3->8 on 8x8: out 4x4. weights 3*3*3*8 = 216, BN 16.
   // flops 216 * 16 = 3456; acts 8*16 = 128. Head: FC 8->10 with bias: 90 params,
   // 90 flops, 10 acts.
-  const Complexity c = complexity(net({conv(3, 8, 3, 2), head(8, 10, 1)}), 8);
+  const Complexity c = complexity(net({conv_block(0, 3, 8, 3, 2), head_block(1, 8, 10)}), 8);
   EXPECT_EQ(c.params, 216 + 16 + 90);
   EXPECT_EQ(c.flops, 3456 + 90);
   EXPECT_EQ(c.acts, 128 + 10);
 }
 
+TEST(Complexity, BlockCostCountsOneBlockByHand) {
+  // The conv of ConvBnReluHeadByHand alone, on its 3x8x8 input: out 8x4x4.
+  const BlockCost c = block_cost(conv_block(0, 3, 8, 3, 2), {3, 8, 8});
+  EXPECT_EQ(c.cost.params, 216 + 16);
+  EXPECT_EQ(c.cost.flops, 3456);
+  EXPECT_EQ(c.cost.acts, 128);
+  EXPECT_EQ(c.out.c, 8);
+  EXPECT_EQ(c.out.h, 4);
+  EXPECT_EQ(c.out.w, 4);
+  // A basic residual block 8->16 on 8x8: two 3x3 convs (8*16*9 and 16*16*9
+  // weights) and, as the width changes, the 1x1 projection (8*16), each with
+  // BN; strided, all three run at 4x4.
+  const BlockCost r = block_cost(make_block(BlockKind::kResBasic, 1, 8, 16), {8, 8, 8});
+  EXPECT_EQ(r.cost.params, 8 * 16 * 9 + 32 + 16 * 16 * 9 + 32 + 8 * 16 + 32);
+  Block strided = make_block(BlockKind::kResBasic, 1, 8, 16);
+  strided.stride = 2;
+  const BlockCost rs = block_cost(strided, {8, 8, 8});
+  EXPECT_EQ(rs.cost.flops, (8 * 16 * 9 + 16 * 16 * 9 + 8 * 16) * 16);
+  EXPECT_EQ(rs.cost.acts, 3 * 16 * 16);
+  EXPECT_EQ(rs.out.h, 4);
+  // Without the spec around it, an error names no block.
+  try {
+    block_cost(conv_block(0, 3, 8, 3, 2), {4, 8, 8});
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), "block declares 3 input channels but gets 4");
+  }
+}
+
 TEST(Complexity, GroupedConvDividesByGroups) {
-  Block b = conv(8, 16, 3, 1);
+  Block b = conv_block(0, 8, 16, 3, 1);
   b.groups = 4;
   b.bn = false;
-  const Complexity c = complexity(net({b, head(16, 10, 1)}), 5);
+  const Complexity c = complexity(net({b, head_block(1, 16, 10)}), 5);
   EXPECT_EQ(c.params, 3 * 3 * 8 * 16 / 4 + 170);
   EXPECT_EQ(c.flops, 3 * 3 * 8 * 16 / 4 * 25 + 170);
 }
@@ -72,15 +81,15 @@ TEST(Complexity, PoolCeilModeFollowsPyTorch) {
   p.padding = 0;
   p.ceil_mode = true;
   std::vector<BlockCost> per;
-  complexity(net({p, head(3, 10, 1)}), 112, &per);
+  complexity(net({p, head_block(1, 3, 10)}), 112, &per);
   EXPECT_EQ(per[0].out.h, 56);  // ceil((112-3)/2)+1 = 56; floor mode gives 55
   p.ceil_mode = false;
-  complexity(net({p, head(3, 10, 1)}), 112, &per);
+  complexity(net({p, head_block(1, 3, 10)}), 112, &per);
   EXPECT_EQ(per[0].out.h, 55);
 }
 
 TEST(Complexity, InputTooSmallIsAClearError) {
-  NetSpec s = net({conv(3, 8, 7, 1), head(8, 10, 1)});
+  NetSpec s = net({conv_block(0, 3, 8, 7, 1), head_block(1, 8, 10)});
   s.blocks[0].padding = 0;
   try {
     complexity(s, 4);
@@ -92,13 +101,14 @@ TEST(Complexity, InputTooSmallIsAClearError) {
 }
 
 TEST(Complexity, InconsistentWidthsAreCaught) {
-  EXPECT_THROW(complexity(net({conv(3, 8, 3, 1), head(16, 10, 1)}), 8), std::invalid_argument);
-  NetSpec rgb_into_four = net({conv(4, 8, 3, 1), head(8, 10, 1)});
+  EXPECT_THROW(complexity(net({conv_block(0, 3, 8, 3, 1), head_block(1, 16, 10)}), 8),
+               std::invalid_argument);
+  NetSpec rgb_into_four = net({conv_block(0, 4, 8, 3, 1), head_block(1, 8, 10)});
   rgb_into_four.in_channels = 3;
   EXPECT_THROW(complexity(rgb_into_four, 8), std::invalid_argument);
-  Block bad = conv(3, 8, 3, 1);
+  Block bad = conv_block(0, 3, 8, 3, 1);
   bad.groups = 3;  // 8 output channels are not divisible into 3 groups
-  EXPECT_THROW(complexity(net({bad, head(8, 10, 1)}), 8), std::invalid_argument);
+  EXPECT_THROW(complexity(net({bad, head_block(1, 8, 10)}), 8), std::invalid_argument);
 }
 
 TEST(Complexity, SqueezeExcitationCostsTwoBiasedConvsOnly) {
@@ -110,8 +120,8 @@ TEST(Complexity, SqueezeExcitationCostsTwoBiasedConvsOnly) {
   x.stride = 1;
   Block y = x;
   y.w_se = 4;
-  const Complexity cx = complexity(net({x, head(16, 10, 2)}), 8);
-  const Complexity cy = complexity(net({y, head(16, 10, 2)}), 8);
+  const Complexity cx = complexity(net({x, head_block(2, 16, 10)}), 8);
+  const Complexity cy = complexity(net({y, head_block(2, 16, 10)}), 8);
   EXPECT_EQ(cy.params - cx.params, (16 * 4 + 4) + (4 * 16 + 16));
   EXPECT_EQ(cy.flops - cx.flops, (16 * 4 + 4) + (4 * 16 + 16));
   EXPECT_EQ(cy.acts - cx.acts, 4 + 16);
@@ -166,11 +176,13 @@ class Recorder final : public LayerSink {
  public:
   std::string trace;
   void layer(const Layer& l) override {
-    static const char* kNames[] = {"conv", "bn", "act", "max", "avg", "gap", "lrn", "drop",
-                                   "flat", "fc"};
+    static const char* kNames[] = {"conv", "bn",  "act",  "max",  "avg",
+                                   "gap",  "lrn", "drop", "flat", "fc"};
     trace += std::string(kNames[static_cast<int>(l.kind)]) + " ";
   }
-  void begin_group(Merge m) override { trace += m == Merge::kAdd ? "add( " : m == Merge::kConcat ? "cat( " : "mul( "; }
+  void begin_group(Merge m) override {
+    trace += m == Merge::kAdd ? "add( " : m == Merge::kConcat ? "cat( " : "mul( ";
+  }
   void next_branch() override { trace += "| "; }
   void end_group() override { trace += ") "; }
 };
