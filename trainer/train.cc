@@ -142,6 +142,36 @@ std::vector<Sgd::Group> parameter_groups(Net& net, const TrainConfig& c) {
   return {decay, no_decay};
 }
 
+// The validation and test errors of `m`, where it has them.
+void put_eval_errors(const EpochMetrics& m, nlohmann::json& j) {
+  if (m.val_top1_err >= 0) {
+    j["val_top1_err"] = m.val_top1_err;
+    j["val_top5_err"] = m.val_top5_err;
+  }
+  if (m.test_top1_err >= 0) {
+    j["test_top1_err"] = m.test_top1_err;
+    j["test_top5_err"] = m.test_top5_err;
+  }
+}
+
+// Makes glibc's malloc keep freed memory for reuse (for the whole process).
+// Every training step allocates and frees the same activation buffers; by
+// default glibc hands many of them back to the kernel and faults them in
+// again the next step (some 35,000 page faults a step for RegNetX-200MF at
+// batch 128, a quarter of the step time). Buffers above 32 MB, glibc's
+// largest mmap threshold, are still mapped per use.
+void reuse_freed_memory() {
+#ifdef __GLIBC__
+  static const bool done = [] {
+    mallopt(M_ARENA_MAX, 2);              // threads share freed blocks
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum; fixes the threshold
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);   // keep the heap top
+    return true;
+  }();
+  (void)done;
+#endif
+}
+
 }  // namespace
 
 void TrainConfig::validate() const {
@@ -225,27 +255,8 @@ nlohmann::json to_json(const EpochMetrics& m) {
                       {"train_seconds", m.train_seconds},
                       {"eval_seconds", m.eval_seconds},
                       {"images_per_s", m.images_per_s}};
-  if (m.val_top1_err >= 0) {
-    j["val_top1_err"] = m.val_top1_err;
-    j["val_top5_err"] = m.val_top5_err;
-  }
-  if (m.test_top1_err >= 0) {
-    j["test_top1_err"] = m.test_top1_err;
-    j["test_top5_err"] = m.test_top5_err;
-  }
+  put_eval_errors(m, j);
   return j;
-}
-
-void reuse_freed_memory() {
-#ifdef __GLIBC__
-  static const bool done = [] {
-    mallopt(M_ARENA_MAX, 2);              // threads share freed blocks
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum; fixes the threshold
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);   // keep the heap top
-    return true;
-  }();
-  (void)done;
-#endif
 }
 
 int available_cores() {
@@ -319,6 +330,28 @@ void show_progress(Run& r, const torch::Tensor& stats, int64_t s, double lr,
                      lr, done * static_cast<double>(r.batch) / seconds_since(epoch_start));
 }
 
+// One optimizer step's forward and backward pass; the loss and the batch's
+// rank hits are added to `stats` on the device.
+torch::Tensor forward_backward(Run& r, const torch::Tensor& x, const torch::Tensor& y,
+                               torch::Tensor& stats) {
+  r.sgd.zero_grad();
+  const torch::Tensor logits = r.net->forward(x);
+  const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, r.loss_options);
+  loss.backward();
+  torch::NoGradGuard no_grad;
+  stats.narrow(0, 0, 1).add_(loss.detach());
+  stats.narrow(0, 1, r.k).add_(rank_hits(logits.detach(), y, r.k));
+  return loss;
+}
+
+// Asks TrainHooks::on_step whether to stop; true (and the result marked
+// stopped) when it does.
+bool stop_requested(Run& r) {
+  if (!r.hooks.on_step || !r.hooks.on_step(r.step)) return false;
+  r.result.stopped = true;
+  return true;
+}
+
 // The optimizer steps of one epoch; sums of losses and rank hits go to
 // `stats` on the device.
 int64_t train_steps(Run& r, int epoch, EpochMetrics& m, torch::Tensor& stats) {
@@ -332,30 +365,21 @@ int64_t train_steps(Run& r, int epoch, EpochMetrics& m, torch::Tensor& stats) {
     if (r.config.max_steps > 0 && r.step >= r.config.max_steps) break;
     if (!r.feeds.train->next(x, y)) break;
     m.lr = lr_at(r.step, r.total_steps, r.warmup, r.config);
-    r.sgd.zero_grad();
-    const torch::Tensor logits = r.net->forward(x);
-    const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, r.loss_options);
-    loss.backward();
-    {
-      torch::NoGradGuard no_grad;
-      stats.narrow(0, 0, 1).add_(loss.detach());
-      stats.narrow(0, 1, r.k).add_(rank_hits(logits.detach(), y, r.k));
-    }
+    const torch::Tensor loss = forward_backward(r, x, y, stats);
     const bool show = r.progress && r.progress->due(s + 1);
     if (diverged_at(r, loss, stats, epoch, s, show)) break;
     r.sgd.step(m.lr);
     ++r.step;
     if (show) show_progress(r, stats, s, m.lr, epoch_start);
-    if (r.hooks.on_step && r.hooks.on_step(r.step)) {
-      r.result.stopped = true;
-      break;
-    }
+    if (stop_requested(r)) break;
   }
   return s;
 }
 
-// The epoch's training metrics from the device's sums.
-void finish_epoch(Run& r, int epoch, int64_t s, const torch::Tensor& h, EpochMetrics& m) {
+// The epoch's training metrics from the device's sums; a mean loss that is
+// not finite marks the run diverged (on a GPU the steps read it only now
+// and then).
+void measure_training(Run& r, int epoch, int64_t s, const torch::Tensor& h, EpochMetrics& m) {
   m.steps = s;
   if (s == 0) return;
   m.train_loss = h[0].item<double>() / static_cast<double>(s);
@@ -369,6 +393,7 @@ void finish_epoch(Run& r, int epoch, int64_t s, const torch::Tensor& h, EpochMet
   }
 }
 
+// Precise BN (when asked), then the validation and test errors.
 void evaluate_epoch(Run& r, EpochMetrics& m) {
   const Clock::time_point eval_start = Clock::now();
   if (r.config.precise_bn > 0) {
@@ -389,7 +414,19 @@ void evaluate_epoch(Run& r, EpochMetrics& m) {
   m.eval_seconds = seconds_since(eval_start);
 }
 
-// One epoch: steps, metrics, evaluation, hooks. False when training stops.
+// An epoch that goes into the result: kept, handed to on_epoch, and shown.
+void report_epoch(Run& r, const EpochMetrics& m) {
+  r.result.epochs.push_back(m);
+  if (r.hooks.on_epoch) r.hooks.on_epoch(m);
+  if (!r.progress) return;
+  if (r.result.diverged)
+    r.progress->message("diverged: " + r.result.divergence + "; training stopped");
+  else
+    r.progress->end_epoch(m, r.config.epochs);
+}
+
+// One epoch: steps, metrics, evaluation, report. False when training stops
+// (a stop asked for, a divergence, or the step limit reached).
 bool run_epoch(Run& r, int epoch) {
   torch::Tensor stats =
       torch::zeros({1 + r.k}, torch::TensorOptions(r.device).dtype(torch::kDouble));
@@ -403,18 +440,36 @@ bool run_epoch(Run& r, int epoch) {
   r.result.train_seconds += m.train_seconds;
   r.result.steps = r.step;
   if (r.result.stopped) return false;  // an unfinished epoch is no result
-  finish_epoch(r, epoch, s, h, m);
-  if (r.result.diverged) {
-    r.result.epochs.push_back(m);
-    if (r.hooks.on_epoch) r.hooks.on_epoch(m);
-    if (r.progress) r.progress->message("diverged: " + r.result.divergence + "; training stopped");
-    return false;
-  }
-  evaluate_epoch(r, m);
-  r.result.epochs.push_back(m);
-  if (r.hooks.on_epoch) r.hooks.on_epoch(m);
-  if (r.progress) r.progress->end_epoch(m, r.config.epochs);
-  return !(r.config.max_steps > 0 && r.step >= r.config.max_steps);
+  measure_training(r, epoch, s, h, m);
+  if (!r.result.diverged) evaluate_epoch(r, m);  // a diverged epoch is not evaluated
+  report_epoch(r, m);
+  return !r.result.diverged && !(r.config.max_steps > 0 && r.step >= r.config.max_steps);
+}
+
+// Where the run happens: the threads, the device, and the network moved
+// there in its layout.
+struct Placement {
+  int threads = 1;
+  torch::Device device = torch::kCPU;
+  bool channels_last = false;
+};
+
+// Sets the threads, resolves the device, checks the batch against the
+// training split, seeds dropout and moves the network to the device.
+Placement place_run(Net& net, const Dataset& data, const TrainConfig& config) {
+  Placement p;
+  p.threads = config.threads > 0 ? config.threads : available_cores();
+  torch::set_num_threads(p.threads);
+  p.device = resolve_device(config.device, config.device_slot);
+  const int64_t n = data.train_size();
+  if (config.batch_size > n)
+    throw std::invalid_argument("batch size " + std::to_string(config.batch_size) +
+                                " is more than the " + std::to_string(n) + " training images");
+  torch::manual_seed(derive_seed(config.seed, kDropoutSalt));  // dropout masks
+  net->to(p.device);
+  p.channels_last = config.channels_last(p.device);
+  if (p.channels_last) to_channels_last(*net);
+  return p;
 }
 
 Feeds feeds_for(const Dataset& data, const TrainConfig& config, torch::Device device) {
@@ -426,34 +481,13 @@ Feeds feeds_for(const Dataset& data, const TrainConfig& config, torch::Device de
   return make_feeds(data, o);
 }
 
-}  // namespace
-
-TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Progress* progress,
-                  const TrainHooks& hooks) {
-  config.validate();
-  reuse_freed_memory();
-  const Clock::time_point run_start = Clock::now();
-  const int threads = config.threads > 0 ? config.threads : available_cores();
-  torch::set_num_threads(threads);
-  const torch::Device device = resolve_device(config.device, config.device_slot);
-  const int64_t n = data.train_size();
-  if (config.batch_size > n)
-    throw std::invalid_argument("batch size " + std::to_string(config.batch_size) +
-                                " is more than the " + std::to_string(n) + " training images");
-  torch::manual_seed(derive_seed(config.seed, kDropoutSalt));  // dropout masks
-  net->to(device);
-  const bool channels_last = config.channels_last(device);
-  if (channels_last) to_channels_last(*net);
-
-  Run r{net,
-        config,
-        progress,
-        hooks,
-        device,
-        feeds_for(data, config, device),
-        Sgd(parameter_groups(net, config), config.momentum, config.nesterov)};
+// The schedule (steps per epoch, in all, of warmup), the top-k, the data
+// order's stream and the loss.
+void plan_run(Run& r, const Dataset& data) {
+  const TrainConfig& config = r.config;
   r.batch = config.batch_size;
-  r.steps_per_epoch = n / r.batch;  // the last partial batch is dropped, as pycls does
+  r.steps_per_epoch =
+      data.train_size() / r.batch;  // the last partial batch is dropped, as pycls does
   r.total_steps = r.steps_per_epoch * config.epochs;
   // A run cut short by --steps still anneals to the end of its cosine, so
   // that it is a short run and not the start of a long one.
@@ -463,12 +497,10 @@ TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Prog
   r.k = std::min<int64_t>(5, data.num_classes);
   r.order_rng.seed(derive_seed(config.seed, kOrderSalt));
   r.loss_options.label_smoothing(config.label_smoothing);
-  r.result.threads = threads;
-  r.result.device = device.str();
-  r.result.layout = channels_last ? "nhwc" : "nchw";
+}
 
-  for (int epoch = 1; epoch <= config.epochs && run_epoch(r, epoch);) ++epoch;
-  net->eval();
+// The run's totals: time, throughput and what the data feeds counted.
+TrainResult finish_run(Run& r, Clock::time_point run_start) {
   TrainResult result = std::move(r.result);
   result.total_seconds = seconds_since(run_start);
   if (result.train_seconds > 0)
@@ -479,6 +511,68 @@ TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Prog
   result.decoded_images = r.feeds.train->decoded();
   return result;
 }
+
+}  // namespace
+
+TrainResult train(Net& net, const Dataset& data, const TrainConfig& config, Progress* progress,
+                  const TrainHooks& hooks) {
+  config.validate();
+  reuse_freed_memory();
+  const Clock::time_point run_start = Clock::now();
+  const Placement where = place_run(net, data, config);
+  Run r{net,
+        config,
+        progress,
+        hooks,
+        where.device,
+        feeds_for(data, config, where.device),
+        Sgd(parameter_groups(net, config), config.momentum, config.nesterov)};
+  plan_run(r, data);
+  r.result.threads = where.threads;
+  r.result.device = where.device.str();
+  r.result.layout = where.channels_last ? "nhwc" : "nchw";
+  for (int epoch = 1; epoch <= config.epochs && run_epoch(r, epoch);) ++epoch;
+  net->eval();
+  return finish_run(r, run_start);
+}
+
+namespace {
+
+// What the run trained and evaluated on; an image folder adds its cache
+// and bad-image settings.
+nlohmann::json data_json(const Dataset& data) {
+  nlohmann::json j = {{"name", data.name},
+                      {"channels", data.channels},
+                      {"classes", data.num_classes},
+                      {"train_images", data.train_size()},
+                      {"val_images", data.val_size()},
+                      {"test_images", data.test_size()},
+                      {"mean", data.mean},
+                      {"std", data.std}};
+  if (data.folder) {
+    j["cache_bytes"] = data.folder->cache_bytes;
+    j["skip_bad_images"] = data.folder->skip_bad_images;
+  }
+  return j;
+}
+
+// How the run ended: its totals, divergence or stop, the image pipeline's
+// counts, and the last epoch's errors flat, for sweeps and their analyses.
+void put_outcome(const Dataset& data, const TrainResult& result, nlohmann::json& j) {
+  if (result.diverged) j["divergence"] = result.divergence;
+  if (result.stopped) j["stopped"] = true;
+  if (data.folder) {
+    j["data_wait_seconds"] = result.data_wait_seconds;
+    j["skipped_images"] = result.skipped_images;
+    j["decoded_images"] = result.decoded_images;
+  }
+  if (result.epochs.empty()) return;
+  const EpochMetrics& last = result.epochs.back();
+  j["train_loss"] = last.train_loss;
+  put_eval_errors(last, j);
+}
+
+}  // namespace
 
 nlohmann::json run_record(const NetSpec& spec, int resolution, const Dataset& data,
                           const TrainConfig& config, const TrainResult& result) {
@@ -493,15 +587,7 @@ nlohmann::json run_record(const NetSpec& spec, int resolution, const Dataset& da
       {"params", cost.params},
       {"flops", cost.flops},
       {"acts", cost.acts},
-      {"data",
-       {{"name", data.name},
-        {"channels", data.channels},
-        {"classes", data.num_classes},
-        {"train_images", data.train_size()},
-        {"val_images", data.val_size()},
-        {"test_images", data.test_size()},
-        {"mean", data.mean},
-        {"std", data.std}}},
+      {"data", data_json(data)},
       {"config", to_json(config)},
       {"device", result.device},
       {"threads", result.threads},
@@ -513,28 +599,7 @@ nlohmann::json run_record(const NetSpec& spec, int resolution, const Dataset& da
       {"images_per_s", result.images_per_s},
       {"diverged", result.diverged},
   };
-  if (result.diverged) j["divergence"] = result.divergence;
-  if (result.stopped) j["stopped"] = true;
-  if (data.folder) {
-    j["data"]["cache_bytes"] = data.folder->cache_bytes;
-    j["data"]["skip_bad_images"] = data.folder->skip_bad_images;
-    j["data_wait_seconds"] = result.data_wait_seconds;
-    j["skipped_images"] = result.skipped_images;
-    j["decoded_images"] = result.decoded_images;
-  }
-  // The final errors, flat, for sweeps and their analyses.
-  if (!result.epochs.empty()) {
-    const EpochMetrics& last = result.epochs.back();
-    j["train_loss"] = last.train_loss;
-    if (last.test_top1_err >= 0) {
-      j["test_top1_err"] = last.test_top1_err;
-      j["test_top5_err"] = last.test_top5_err;
-    }
-    if (last.val_top1_err >= 0) {
-      j["val_top1_err"] = last.val_top1_err;
-      j["val_top5_err"] = last.val_top5_err;
-    }
-  }
+  put_outcome(data, result, j);
   return j;
 }
 

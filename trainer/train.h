@@ -122,17 +122,11 @@ torch::Device resolve_device(const std::string& name, int slot = 0);
 // The CPUs this process may run on (sched_getaffinity), at least 1.
 int available_cores();
 
-// Makes glibc's malloc keep freed memory for reuse (for the whole process;
-// train() calls it). Every training step allocates and frees the same
-// activation buffers; by default glibc hands many of them back to the kernel
-// and faults them in again the next step (some 35,000 page faults a step for
-// RegNetX-200MF at batch 128, a quarter of the step time). Buffers above
-// 32 MB, glibc's largest mmap threshold, are still mapped per use.
-void reuse_freed_memory();
-
 // Trains `net` in place on data.train; evaluates on data.val (when present)
 // and data.test after every epoch. A loss that turns NaN or infinite stops
 // training and is reported in the result, not thrown. `progress` may be null.
+// Sets the process's torch threads and makes glibc's malloc keep freed
+// memory for reuse, process-wide (the steps reuse the same buffers).
 TrainResult train(Net& net, const Dataset& data, const TrainConfig& config,
                   Progress* progress = nullptr, const TrainHooks& hooks = TrainHooks());
 
