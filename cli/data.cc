@@ -2,15 +2,15 @@
 // training pipeline measured alone, without a model (nds data bench).
 
 #include <boost/program_options.hpp>
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -65,26 +65,32 @@ json check_json(const trainer::SplitCheck& c) {
   const auto sides = [](const trainer::SideStats& s) {
     return json{{"min", s.min}, {"median", s.median}, {"max", s.max}};
   };
-  return {{"images", c.images},        {"classes", c.classes},
-          {"min_per_class", c.min_per_class}, {"max_per_class", c.max_per_class},
-          {"width", sides(c.width)},    {"height", sides(c.height)},
-          {"unreadable", bad},          {"seconds", c.seconds}};
+  return {{"images", c.images},
+          {"classes", c.classes},
+          {"min_per_class", c.min_per_class},
+          {"max_per_class", c.max_per_class},
+          {"width", sides(c.width)},
+          {"height", sides(c.height)},
+          {"unreadable", bad},
+          {"seconds", c.seconds}};
 }
 
 void print_check(const std::string& split, const trainer::SplitCheck& c) {
-  std::printf("%s: %lld images, %d classes (%lld-%lld per class), width %d/%d/%d, height "
-              "%d/%d/%d (min/median/max), %zu unreadable, %.1f s\n",
-              split.c_str(), static_cast<long long>(c.images), c.classes,
-              static_cast<long long>(c.min_per_class), static_cast<long long>(c.max_per_class),
-              c.width.min, c.width.median, c.width.max, c.height.min, c.height.median,
-              c.height.max, c.unreadable.size(), c.seconds);
+  std::printf(
+      "%s: %lld images, %d classes (%lld-%lld per class), width %d/%d/%d, height "
+      "%d/%d/%d (min/median/max), %zu unreadable, %.1f s\n",
+      split.c_str(), static_cast<long long>(c.images), c.classes,
+      static_cast<long long>(c.min_per_class), static_cast<long long>(c.max_per_class), c.width.min,
+      c.width.median, c.width.max, c.height.min, c.height.median, c.height.max, c.unreadable.size(),
+      c.seconds);
   for (const auto& b : c.unreadable)
     std::printf("  unreadable: %s: %s\n", b.file.c_str(), b.reason.c_str());
 }
 
 int check(const std::vector<std::string>& args) {
   po::options_description opts("nds data check options");
-  opts.add_options()("help,h", "show this help")("data", po::value<std::string>(), "imagefolder:DIR")(
+  opts.add_options()("help,h", "show this help")("data", po::value<std::string>(),
+                                                 "imagefolder:DIR")(
       "threads", po::value<int64_t>(), "decoding threads (default: the cores available)")(
       "json", "print one JSON object");
   po::variables_map vm;
@@ -141,7 +147,9 @@ BenchPlan bench_plan(const po::variables_map& vm) {
 }
 
 json epoch_json(int epoch, int64_t images, double seconds) {
-  return {{"epoch", epoch}, {"images", images}, {"seconds", seconds},
+  return {{"epoch", epoch},
+          {"images", images},
+          {"seconds", seconds},
           {"images_per_s", seconds > 0 ? static_cast<double>(images) / seconds : 0.0}};
 }
 
@@ -161,7 +169,8 @@ json run_pipeline(const BenchPlan& p, const trainer::Dataset& data) {
     torch::Tensor x, y;
     for (int64_t b = 0; (p.batches == 0 || b < p.batches) && feeds.train->next(x, y); ++b)
       images += x.size(0);
-    epochs.push_back(epoch_json(e, images, std::chrono::duration<double>(Clock::now() - start).count()));
+    epochs.push_back(
+        epoch_json(e, images, std::chrono::duration<double>(Clock::now() - start).count()));
   }
   return epochs;
 }
@@ -170,22 +179,52 @@ json run_decode_only(const BenchPlan& p, const trainer::Dataset& data) {
   json epochs = json::array();
   const int64_t limit = p.batches > 0 ? p.batches * p.batch : 0;
   for (int e = 1; e <= p.epochs; ++e) {
-    const double seconds =
-        trainer::decode_only(data.folder->train, limit, p.data.loader_threads);
+    const double seconds = trainer::decode_only(data.folder->train, limit, p.data.loader_threads);
     epochs.push_back(epoch_json(e, limit > 0 ? limit : data.folder->train.size(), seconds));
   }
   return epochs;
 }
 
+// The totals over the epochs, with the plan, as --json prints them.
+json bench_summary(const BenchPlan& p, const trainer::Dataset& data, const json& epochs) {
+  int64_t images = 0;
+  double seconds = 0;
+  for (const json& e : epochs) {
+    images += e.at("images").get<int64_t>();
+    seconds += e.at("seconds").get<double>();
+  }
+  return {{"data", data.name},
+          {"mode", p.decode_only ? "decode-only" : "pipeline"},
+          {"resolution", data.side},
+          {"batch_size", p.batch},
+          {"threads", p.data.loader_threads},
+          {"cache_bytes", p.data.cache_bytes},
+          {"images", images},
+          {"seconds", seconds},
+          {"images_per_s", seconds > 0 ? static_cast<double>(images) / seconds : 0.0},
+          {"epochs", epochs}};
+}
+
+void print_bench(const BenchPlan& p, const trainer::Dataset& data, const json& epochs) {
+  std::printf("nds data bench: %s, %s, R=%d, batch %lld, %d loader threads\n", data.name.c_str(),
+              p.decode_only ? "decode only" : "pipeline", data.side,
+              static_cast<long long>(p.batch), p.data.loader_threads);
+  for (const json& e : epochs)
+    std::printf("  epoch %d: %lld images in %.2f s, %.0f images/s\n", e.at("epoch").get<int>(),
+                static_cast<long long>(e.at("images").get<int64_t>()),
+                e.at("seconds").get<double>(), e.at("images_per_s").get<double>());
+}
+
 int bench(const std::vector<std::string>& args) {
   po::options_description opts("nds data bench options");
-  opts.add_options()("help,h", "show this help")("data", po::value<std::string>(), "imagefolder:DIR")(
-      "resolution", po::value<int64_t>(), "output side R (default 224)")(
+  opts.add_options()("help,h", "show this help")(
+      "data", po::value<std::string>(), "imagefolder:DIR")("resolution", po::value<int64_t>(),
+                                                           "output side R (default 224)")(
       "batch-size", po::value<int64_t>(), "images per batch (default 128)")(
       "threads", po::value<int64_t>(), "loader threads (default: the cores available)")(
       "batches", po::value<int64_t>(), "batches per epoch (default: all)")(
-      "epochs", po::value<int64_t>(), "epochs (default 1)")(
-      "cache", po::value<std::string>(), "decode-once cache SIZE (512M, 8G)")(
+      "epochs", po::value<int64_t>(), "epochs (default 1)")("cache", po::value<std::string>(),
+                                                            "decode-once cache SIZE (512M, 8G)")(
       "no-augment", "the test transform instead of the train transform")(
       "decode-only", "full-size decodes only: the ceiling")("json", "print one JSON object");
   po::variables_map vm;
@@ -207,29 +246,10 @@ int bench(const std::vector<std::string>& args) {
   } catch (const trainer::DataError& e) {
     throw std::invalid_argument(e.what());
   }
-  int64_t images = 0;
-  double seconds = 0;
-  for (const json& e : epochs) {
-    images += e.at("images").get<int64_t>();
-    seconds += e.at("seconds").get<double>();
-  }
-  const json out = {{"data", data.name}, {"mode", p.decode_only ? "decode-only" : "pipeline"},
-                    {"resolution", data.side}, {"batch_size", p.batch},
-                    {"threads", p.data.loader_threads}, {"cache_bytes", p.data.cache_bytes},
-                    {"images", images}, {"seconds", seconds},
-                    {"images_per_s", seconds > 0 ? static_cast<double>(images) / seconds : 0.0},
-                    {"epochs", epochs}};
-  if (vm.count("json")) {
-    std::cout << json_dump(out) << '\n';
-    return kExitOk;
-  }
-  std::printf("nds data bench: %s, %s, R=%d, batch %lld, %d loader threads\n", data.name.c_str(),
-              p.decode_only ? "decode only" : "pipeline", data.side,
-              static_cast<long long>(p.batch), p.data.loader_threads);
-  for (const json& e : epochs)
-    std::printf("  epoch %d: %lld images in %.2f s, %.0f images/s\n", e.at("epoch").get<int>(),
-                static_cast<long long>(e.at("images").get<int64_t>()), e.at("seconds").get<double>(),
-                e.at("images_per_s").get<double>());
+  if (vm.count("json"))
+    std::cout << json_dump(bench_summary(p, data, epochs)) << '\n';
+  else
+    print_bench(p, data, epochs);
   return kExitOk;
 }
 
