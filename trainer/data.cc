@@ -292,6 +292,9 @@ torch::Tensor read_idx(const std::string& path, int dims) {
   return out;
 }
 
+namespace {
+
+// CIFAR-10 binary batch files (records of 1 label byte + 3072 pixel bytes).
 Split read_cifar10(const std::vector<std::string>& files) {
   std::vector<torch::Tensor> images, labels;
   for (const std::string& path : files) {
@@ -307,6 +310,7 @@ Split read_cifar10(const std::vector<std::string>& files) {
   return {torch::cat(images), torch::cat(labels)};
 }
 
+// Class templates plus noise: learnable in a few steps, deterministic in `seed`.
 Split synthetic_split(int64_t n, int classes, int channels, int side, uint64_t seed,
                       uint64_t sample_seed) {
   namespace F = torch::nn::functional;
@@ -329,18 +333,9 @@ Split synthetic_split(int64_t n, int classes, int channels, int side, uint64_t s
   return s;
 }
 
-Dataset load_dataset(const DataSource& source, const DataOptions& options) {
-  if (source.kind == DataSource::Kind::kImageFolder) return load_image_folder(source, options);
-  const DataShape shape = data_shape(source, options);
-  if (options.classes > 0 && options.classes != shape.num_classes)
-    throw std::invalid_argument(source.name() + " has " + std::to_string(shape.num_classes) +
-                                " classes, not --classes " + std::to_string(options.classes));
-  Dataset d;
-  d.name = source.name();
-  d.channels = shape.channels;
-  d.num_classes = shape.num_classes;
-  d.side = options.resolution > 0 ? options.resolution : shape.side;
-
+// The training and test splits of an in-memory source, read or generated,
+// and whether its images may be flipped left-right.
+void read_splits(const DataSource& source, const DataOptions& options, Dataset& d) {
   switch (source.kind) {
     case DataSource::Kind::kFashionMnist: {
       if (!dir_exists(source.dir))
@@ -378,8 +373,11 @@ Dataset load_dataset(const DataSource& source, const DataOptions& options) {
       break;
     }
   }
+}
 
-  // Validation and training subsets: disjoint draws from one seeded permutation.
+// Validation and training subsets: disjoint draws from one seeded
+// permutation. The test subset is the test split's first images.
+void draw_subsets(const DataOptions& options, Dataset& d) {
   const int64_t n = d.train.size();
   check_counts(options, n, d.name);
   if (options.val > 0 || options.subset > 0) {
@@ -393,7 +391,11 @@ Dataset load_dataset(const DataSource& source, const DataOptions& options) {
   if (options.test_subset > 0 && options.test_subset < d.test.size())
     d.test = {d.test.images.narrow(0, 0, options.test_subset).contiguous(),
               d.test.labels.narrow(0, 0, options.test_subset).contiguous()};
+}
 
+// The images at the run's side, the training split's normalization
+// statistics, and the random crop's padding.
+void prepare_images(const DataSource& source, const DataOptions& options, Dataset& d) {
   d.train.images = resize(d.train.images, d.side);
   d.test.images = resize(d.test.images, d.side);
   if (d.val.size() > 0) d.val.images = resize(d.val.images, d.side);
@@ -407,6 +409,24 @@ Dataset load_dataset(const DataSource& source, const DataOptions& options) {
   if (d.crop_padding >= d.side)
     throw std::invalid_argument("--crop-padding " + std::to_string(d.crop_padding) +
                                 " is not smaller than the image side " + std::to_string(d.side));
+}
+
+}  // namespace
+
+Dataset load_dataset(const DataSource& source, const DataOptions& options) {
+  if (source.kind == DataSource::Kind::kImageFolder) return load_image_folder(source, options);
+  const DataShape shape = data_shape(source, options);
+  if (options.classes > 0 && options.classes != shape.num_classes)
+    throw std::invalid_argument(source.name() + " has " + std::to_string(shape.num_classes) +
+                                " classes, not --classes " + std::to_string(options.classes));
+  Dataset d;
+  d.name = source.name();
+  d.channels = shape.channels;
+  d.num_classes = shape.num_classes;
+  d.side = options.resolution > 0 ? options.resolution : shape.side;
+  read_splits(source, options, d);
+  draw_subsets(options, d);
+  prepare_images(source, options, d);
   return d;
 }
 

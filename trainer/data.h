@@ -112,15 +112,9 @@ DataShape data_shape(const DataSource& source, const DataOptions& options);
 // (a subset larger than the data, --classes that the data does not have).
 Dataset load_dataset(const DataSource& source, const DataOptions& options);
 
-// The readers, exposed for tests, as tensors (the byte-level checks are
-// trainer/data_files.h's). read_idx returns the array of an IDX file
-// (gzipped or not) of unsigned bytes with `dims` dimensions, checking the
-// magic number, the header and the exact data length.
+// The array of an IDX file (gzipped or not) of unsigned bytes with `dims`
+// dimensions, as a tensor, checking the magic number, the header and the
+// exact data length (the byte-level checks are trainer/data_files.h's).
 torch::Tensor read_idx(const std::string& path, int dims);
-// CIFAR-10 binary batch files (records of 1 label byte + 3072 pixel bytes).
-Split read_cifar10(const std::vector<std::string>& files);
-// Class templates plus noise: learnable in a few steps, deterministic in `seed`.
-Split synthetic_split(int64_t n, int classes, int channels, int side, uint64_t seed,
-                      uint64_t sample_seed);
 
 }  // namespace nds::trainer
