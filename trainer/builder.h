@@ -143,19 +143,17 @@ class NetImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
 
   const NetSpec& spec() const { return spec_; }
-  Seq blocks() const { return blocks_; }
 
   // Parameters that weight decay may skip: BN's gamma and beta, and the
   // biases of convs and FC layers.
   std::vector<torch::Tensor> bn_and_bias_parameters() const;
   std::vector<torch::nn::BatchNorm2dImpl*> batch_norms() const;
-  // The BNs that end a residual branch (the first branch of an additive
-  // group, which layers.cc writes before the shortcut).
-  const std::vector<torch::nn::BatchNorm2d>& final_batch_norms() const { return final_bns_; }
 
  private:
   NetSpec spec_;
   Seq blocks_;
+  // The BNs that end a residual branch (the first branch of an additive
+  // group, which layers.cc writes before the shortcut).
   std::vector<torch::nn::BatchNorm2d> final_bns_;
 };
 TORCH_MODULE(Net);

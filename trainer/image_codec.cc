@@ -297,18 +297,6 @@ ImageFormat sniff_image_format(const uint8_t* bytes, size_t size) {
   return ImageFormat::kUnknown;
 }
 
-const char* image_format_name(ImageFormat format) {
-  switch (format) {
-    case ImageFormat::kJpeg:
-      return "jpeg";
-    case ImageFormat::kPng:
-      return "png";
-    case ImageFormat::kUnknown:
-      break;
-  }
-  return "unknown";
-}
-
 ImageDecoder::ImageDecoder() : tj_(tjInitDecompress()) {
   if (!tj_)
     throw ImageError(std::string("cannot initialize TurboJPEG: ") + tjGetErrorStr2(nullptr));

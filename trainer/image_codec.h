@@ -26,7 +26,6 @@ enum class ImageFormat { kUnknown, kJpeg, kPng };
 
 // From the first bytes (JPEG: FF D8 FF; PNG: its 8-byte signature).
 ImageFormat sniff_image_format(const uint8_t* bytes, size_t size);
-const char* image_format_name(ImageFormat format);  // "jpeg", "png", "unknown"
 
 // Largest side and pixel count accepted: a hostile header cannot make a
 // decoder allocate gigabytes.
@@ -35,12 +34,14 @@ constexpr int64_t kMaxImagePixels = int64_t{1} << 28;
 
 struct ImageInfo {
   ImageFormat format = ImageFormat::kUnknown;
-  int width = 0;   // full-size pixels
+  int width = 0;  // full-size pixels
   int height = 0;
 };
 
 // The side libjpeg-turbo gives at 1/denom scale: ceil(side / denom).
-inline int scaled_side(int side, int denom) { return (side + denom - 1) / denom; }
+inline int scaled_side(int side, int denom) {
+  return (side + denom - 1) / denom;
+}
 
 // One per thread: owns a TurboJPEG handle and scratch buffers that keep their
 // capacity, so decoding image after image allocates nothing in steady state.
@@ -56,9 +57,9 @@ class ImageDecoder {
   ImageInfo info(const uint8_t* bytes, size_t size);
 
   struct Decoded {
-    int width = 0;   // of the decoded pixels
+    int width = 0;  // of the decoded pixels
     int height = 0;
-    int denom = 1;   // the scale actually used: 1/denom of full size
+    int denom = 1;  // the scale actually used: 1/denom of full size
   };
   // Decodes to packed RGB (3 bytes a pixel, rows without padding) in `out`,
   // resized as needed (its capacity is kept between calls). `denom` is 1, 2,
@@ -70,8 +71,8 @@ class ImageDecoder {
   Decoded decode(const uint8_t* bytes, size_t size, int denom, std::vector<uint8_t>& out);
 
  private:
-  void* tj_ = nullptr;           // tjhandle
-  std::vector<uint8_t> cmyk_;    // CMYK pixels before their conversion to RGB
+  void* tj_ = nullptr;         // tjhandle
+  std::vector<uint8_t> cmyk_;  // CMYK pixels before their conversion to RGB
 };
 
 // Reads a whole file into `out` (capacity kept). Throws ImageError naming

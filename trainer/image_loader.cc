@@ -18,7 +18,9 @@ namespace {
 constexpr uint64_t kReplaceSalt = 0x5b1b5b1b5b1b5b1bULL;
 constexpr int kReplaceTries = 16;  // replacements tried before a pass gives up
 
-size_t align8(size_t n) { return (n + 7) & ~size_t{7}; }
+size_t align8(size_t n) {
+  return (n + 7) & ~size_t{7};
+}
 
 // The reduced size of a decoded image whose short side becomes `side`
 // (never enlarged).
@@ -84,7 +86,6 @@ bool ImageCache::insert(int64_t id, int width, int height, const uint8_t* pixels
     delete e;
     return false;
   }
-  images_.fetch_add(1);
   return true;
 }
 
@@ -191,7 +192,8 @@ void ImageLoader::finish(int64_t position, int64_t generation, const std::string
   const std::lock_guard<std::mutex> lock(mu_);
   --busy_;
   if (generation == generation_) {
-    Slot& slot = slots_[static_cast<size_t>((position / batch_) % static_cast<int64_t>(slots_.size()))];
+    Slot& slot =
+        slots_[static_cast<size_t>((position / batch_) % static_cast<int64_t>(slots_.size()))];
     if (!error.empty() && (slot.error_position < 0 || position < slot.error_position)) {
       slot.error_position = position;
       slot.error = error;
@@ -217,9 +219,10 @@ void ImageLoader::run(Worker& worker) {
 void ImageLoader::process(Worker& worker, int64_t position) {
   const int64_t b = position / batch_;
   const int64_t j = position - b * batch_;
-  uint8_t* memory = slots_[static_cast<size_t>(b % static_cast<int64_t>(slots_.size()))].batch.memory;
-  const size_t image_bytes = static_cast<size_t>(options_.resolution) *
-                             static_cast<size_t>(options_.resolution) * 3;
+  uint8_t* memory =
+      slots_[static_cast<size_t>(b % static_cast<int64_t>(slots_.size()))].batch.memory;
+  const size_t image_bytes =
+      static_cast<size_t>(options_.resolution) * static_cast<size_t>(options_.resolution) * 3;
   uint8_t* pixels = memory + static_cast<size_t>(j) * image_bytes;
   auto* label = reinterpret_cast<int64_t*>(memory + layout_.labels) + j;
   float* lighting = reinterpret_cast<float*>(memory + layout_.lighting) + 3 * j;
@@ -235,7 +238,8 @@ void ImageLoader::process(Worker& worker, int64_t position) {
       if (!options_.skip_bad_images || attempt + 1 >= kReplaceTries) throw DataError(why);
       const uint64_t id = static_cast<uint64_t>(list_->ids[static_cast<size_t>(index)]);
       index = static_cast<int64_t>(
-          derive_seed(options_.seed, kReplaceSalt, static_cast<uint64_t>(epoch_) * 64 + static_cast<uint64_t>(attempt), id) %
+          derive_seed(options_.seed, kReplaceSalt,
+                      static_cast<uint64_t>(epoch_) * 64 + static_cast<uint64_t>(attempt), id) %
           static_cast<uint64_t>(list_->size()));
       skipped_.fetch_add(1);
     }
@@ -249,7 +253,9 @@ struct ImageLoader::Source {
   const uint8_t* pixels = nullptr;
   int width = 0, height = 0;
   double sx = 1, sy = 1, ox = 0, oy = 0;
-  Box map(const Box& b) const { return {b.x * sx - ox, b.y * sy - oy, b.w * sx, b.h * sy}; }
+  Box map(const Box& b) const {
+    return {b.x * sx - ox, b.y * sy - oy, b.width * sx, b.height * sy};
+  }
 };
 
 namespace {
@@ -257,12 +263,13 @@ namespace {
 // The scaled pixels a crop's resampling reads: its box plus the filter's
 // support (the reduction factor, at least 1) and a guard pixel each side.
 PixelRect crop_window(const Box& scaled, int resolution) {
-  const int margin = static_cast<int>(std::ceil(std::max(
-                         {1.0, scaled.w / resolution, scaled.h / resolution}))) + 2;
+  const int margin = static_cast<int>(std::ceil(
+                         std::max({1.0, scaled.width / resolution, scaled.height / resolution}))) +
+                     2;
   const int x0 = static_cast<int>(std::floor(scaled.x)) - margin;
   const int y0 = static_cast<int>(std::floor(scaled.y)) - margin;
-  const int x1 = static_cast<int>(std::ceil(scaled.x + scaled.w)) + margin;
-  const int y1 = static_cast<int>(std::ceil(scaled.y + scaled.h)) + margin;
+  const int x1 = static_cast<int>(std::ceil(scaled.x + scaled.width)) + margin;
+  const int y1 = static_cast<int>(std::ceil(scaled.y + scaled.height)) + margin;
   return {x0, y0, x1 - x0, y1 - y0};
 }
 
@@ -270,31 +277,34 @@ PixelRect crop_window(const Box& scaled, int resolution) {
 
 // Straight from the file at the smallest DCT scale that covers the crop:
 // only the crop's part of a baseline JPEG, the whole of anything else.
-ImageLoader::Source ImageLoader::decode_for_crop(Worker& w, const ImageInfo& info,
-                                                  const Box& box) {
+ImageLoader::Source ImageLoader::decode_for_crop(Worker& w, const ImageInfo& info, const Box& box) {
   const int r = options_.resolution, d = decode_denominator(box, r);
   Source src;
   src.sx = static_cast<double>(scaled_side(info.width, d)) / info.width;
   src.sy = static_cast<double>(scaled_side(info.height, d)) / info.height;
   PixelRect got;
-  const Box scaled{box.x * src.sx, box.y * src.sy, box.w * src.sx, box.h * src.sy};
+  const Box scaled{box.x * src.sx, box.y * src.sy, box.width * src.sx, box.height * src.sy};
   if (info.format == ImageFormat::kJpeg &&
       w.region.decode(w.file.data(), w.file.size(), d, crop_window(scaled, r), w.decoded, got)) {
     src = {w.decoded.data(), got.width, got.height, src.sx, src.sy, double(got.x), double(got.y)};
     return src;
   }
   const ImageDecoder::Decoded whole = w.decoder.decode(w.file.data(), w.file.size(), d, w.decoded);
-  return {w.decoded.data(), whole.width, whole.height,
+  return {w.decoded.data(),
+          whole.width,
+          whole.height,
           static_cast<double>(whole.width) / info.width,
-          static_cast<double>(whole.height) / info.height, 0, 0};
+          static_cast<double>(whole.height) / info.height,
+          0,
+          0};
 }
 
 // The cache's form of an image (stored when it fits): decoded at the
 // smallest DCT scale that keeps the cache side, then resized to it.
 ImageLoader::Source ImageLoader::reduce_for_cache(Worker& w, const ImageInfo& info, int64_t id) {
-  const ImageDecoder::Decoded d = w.decoder.decode(
-      w.file.data(), w.file.size(), cache_denominator(info.width, info.height, cache_->side()),
-      w.decoded);
+  const ImageDecoder::Decoded d =
+      w.decoder.decode(w.file.data(), w.file.size(),
+                       cache_denominator(info.width, info.height, cache_->side()), w.decoded);
   Source src;
   cache_size(d.width, d.height, cache_->side(), src.width, src.height);
   w.reduced.resize(static_cast<size_t>(src.width) * static_cast<size_t>(src.height) * 3);
@@ -320,13 +330,17 @@ void ImageLoader::transform_one(Worker& w, int64_t index, uint8_t* pixels, float
     decoded_.fetch_add(1);
     info = w.decoder.info(w.file.data(), w.file.size());
   }
-  const ImageTransform t = draw_transform(info.width, info.height, r, augment_, options_.seed,
-                                          epoch_, id);
+  const ImageTransform t =
+      draw_transform(info.width, info.height, r, augment_, options_.seed, epoch_, id);
   Source src;
   if (hit) {
-    src = {hit->pixels.get(), hit->cache_width, hit->cache_height,
+    src = {hit->pixels.get(),
+           hit->cache_width,
+           hit->cache_height,
            static_cast<double>(hit->cache_width) / hit->width,
-           static_cast<double>(hit->cache_height) / hit->height, 0, 0};
+           static_cast<double>(hit->cache_height) / hit->height,
+           0,
+           0};
   } else {
     src = cache_ ? reduce_for_cache(w, info, id) : decode_for_crop(w, info, t.box);
   }

@@ -27,9 +27,9 @@ namespace nds::trainer {
 // pixels (batch x R x R x 3 uint8), labels (batch int64), lighting (batch x 3
 // float, added to each image's RGB in [0, 1] units before normalization).
 struct SlotLayout {
-  size_t labels = 0;    // byte offsets
+  size_t labels = 0;  // byte offsets
   size_t lighting = 0;
-  size_t bytes = 0;     // the whole slot
+  size_t bytes = 0;  // the whole slot
   static SlotLayout of(int batch, int resolution);
 };
 
@@ -43,9 +43,9 @@ struct SlotLayout {
 class ImageCache {
  public:
   struct Entry {
-    int width = 0, height = 0;           // of the original image
+    int width = 0, height = 0;  // of the original image
     int cache_width = 0, cache_height = 0;
-    std::unique_ptr<uint8_t[]> pixels;   // cache_width x cache_height x 3
+    std::unique_ptr<uint8_t[]> pixels;  // cache_width x cache_height x 3
   };
   ImageCache(int64_t ids, int side, int64_t capacity_bytes);
   ~ImageCache();
@@ -54,8 +54,6 @@ class ImageCache {
 
   int side() const { return side_; }
   int64_t capacity() const { return capacity_; }
-  int64_t used() const { return used_.load(); }
-  int64_t images() const { return images_.load(); }
   // Null when image `id` is not stored.
   const Entry* find(int64_t id) const;
   // Stores a copy when it fits in the capacity; false otherwise.
@@ -66,7 +64,6 @@ class ImageCache {
   int side_;
   int64_t capacity_;
   std::atomic<int64_t> used_{0};
-  std::atomic<int64_t> images_{0};
   std::unique_ptr<std::atomic<Entry*>[]> entries_;
   int64_t ids_;
 };
@@ -86,8 +83,8 @@ struct LoaderOptions {
 };
 
 struct LoadedBatch {
-  int64_t index = 0;   // batch number in the pass
-  int64_t count = 0;   // images in it
+  int64_t index = 0;  // batch number in the pass
+  int64_t count = 0;  // images in it
   int slot = 0;
   uint8_t* memory = nullptr;  // the slot
 };
@@ -154,17 +151,17 @@ class ImageLoader {
   std::condition_variable ready_cv_;  // consumer: a batch is ready; start(): workers idle
   bool stopping_ = false;
   int64_t generation_ = 0;
-  int64_t busy_ = 0;                  // images being processed
+  int64_t busy_ = 0;  // images being processed
   // The pass.
   const ImageList* list_ = nullptr;
   std::vector<int64_t> order_;
   int64_t epoch_ = 0;
   bool augment_ = false;
   int64_t batch_ = 1;
-  int64_t images_ = 0;                // in the pass
+  int64_t images_ = 0;  // in the pass
   int64_t batches_ = 0;
   int64_t next_position_ = 0;
-  int64_t next_batch_ = 0;            // the consumer's
+  int64_t next_batch_ = 0;  // the consumer's
 };
 
 }  // namespace nds::trainer

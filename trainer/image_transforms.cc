@@ -32,7 +32,9 @@ int test_resize_side(int resolution) {
   return static_cast<int>(std::lround(resolution * 256.0 / 224.0));
 }
 
-double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+double uniform01(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
 
 double standard_normal(std::mt19937_64& rng) {
   // Box-Muller; 1 - u keeps the logarithm finite.
@@ -42,8 +44,8 @@ double standard_normal(std::mt19937_64& rng) {
 }
 
 std::mt19937_64 image_engine(uint64_t seed, int64_t epoch, int64_t index) {
-  return std::mt19937_64(derive_seed(seed, kAugmentSalt, static_cast<uint64_t>(epoch),
-                                     static_cast<uint64_t>(index)));
+  return std::mt19937_64(
+      derive_seed(seed, kAugmentSalt, static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)));
 }
 
 Box center_crop_box(int width, int height, int side, int resolution) {
@@ -98,7 +100,7 @@ ImageTransform draw_transform(int width, int height, int resolution, bool augmen
 
 int decode_denominator(const Box& box, int resolution) {
   for (int d : {8, 4, 2})
-    if (box.w / d >= resolution && box.h / d >= resolution) return d;
+    if (box.width / d >= resolution && box.height / d >= resolution) return d;
   return 1;
 }
 

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <random>
 
-#include "trainer/resample.h"
+#include "trainer/rect.h"
 
 namespace nds::trainer {
 
@@ -28,8 +28,8 @@ constexpr std::array<std::array<double, 3>, 3> kLightingEigenvectors = {{
     {-0.5808, -0.0045, -0.8140},
     {-0.5836, -0.6948, 0.4203},
 }};
-constexpr double kLightingStd = 0.1;     // pycls's TRAIN.PCA_STD
-constexpr double kMinCropArea = 0.08;    // of the image's area
+constexpr double kLightingStd = 0.1;   // pycls's TRAIN.PCA_STD
+constexpr double kMinCropArea = 0.08;  // of the image's area
 constexpr double kMinCropAspect = 3.0 / 4.0;
 constexpr double kMaxCropAspect = 4.0 / 3.0;
 constexpr int kCropTries = 10;
@@ -39,9 +39,9 @@ int test_resize_side(int resolution);
 
 // Where an output image comes from and what is added to it.
 struct ImageTransform {
-  Box box;                             // source rectangle, full-size pixels
-  bool flip = false;                   // mirror left-right
-  std::array<float, 3> lighting{};     // added to each RGB channel in [0, 1] units
+  Box box;                          // source rectangle, full-size pixels
+  bool flip = false;                // mirror left-right
+  std::array<float, 3> lighting{};  // added to each RGB channel in [0, 1] units
 };
 
 // The test transform of a width x height image at R: short side to `side`

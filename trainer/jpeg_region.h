@@ -10,15 +10,9 @@
 #include <cstdint>
 #include <vector>
 
-namespace nds::trainer {
+#include "trainer/rect.h"
 
-// A rectangle of the 1/denom-scaled image, in its pixels.
-struct PixelRect {
-  int x = 0;
-  int y = 0;
-  int width = 0;
-  int height = 0;
-};
+namespace nds::trainer {
 
 // One per thread: keeps libjpeg's decompressor and row pointers.
 class JpegRegionDecoder {

@@ -92,8 +92,9 @@ void vertical(const uint8_t* src, int src_w, const Axis& y, int i, int x0, int w
   const float* w = &y.weights[static_cast<size_t>(i) * static_cast<size_t>(y.stride)];
   const int first = y.start[static_cast<size_t>(i)];
   for (int t = 0; t < y.taps[static_cast<size_t>(i)]; ++t) {
-    const uint8_t* row = src + (static_cast<size_t>(first + t) * static_cast<size_t>(src_w) +
-                                static_cast<size_t>(x0)) * 3;
+    const uint8_t* row =
+        src +
+        (static_cast<size_t>(first + t) * static_cast<size_t>(src_w) + static_cast<size_t>(x0)) * 3;
     const float wt = w[t];
     float* out = line.data();
     for (size_t k = 0; k < n3; ++k) out[k] += wt * static_cast<float>(row[k]);
@@ -125,12 +126,12 @@ void horizontal(const std::vector<float>& rgbx, const Axis& x, int x0, int out_w
 
 }  // namespace
 
-void resample_rgb(const uint8_t* src, int src_w, int src_h, const Box& box, uint8_t* dst,
-                  int out_w, int out_h, bool flip, ResampleScratch& s) {
+void resample_rgb(const uint8_t* src, int src_w, int src_h, const Box& box, uint8_t* dst, int out_w,
+                  int out_h, bool flip, ResampleScratch& s) {
   Axis x{s.x_start, s.x_taps, s.x_weights};
   Axis y{s.y_start, s.y_taps, s.y_weights};
-  coefficients(box.x, box.w, src_w, out_w, x);
-  coefficients(box.y, box.h, src_h, out_h, y);
+  coefficients(box.x, box.width, src_w, out_w, x);
+  coefficients(box.y, box.height, src_h, out_h, y);
   // Only the source columns some output column reads are filtered.
   int first = x.start.front(), last = 0;
   for (int j = 0; j < out_w; ++j) {

@@ -9,30 +9,24 @@
 #include <cstdint>
 #include <vector>
 
-namespace nds::trainer {
+#include "trainer/rect.h"
 
-// A rectangle of the source in pixel coordinates (not necessarily whole).
-struct Box {
-  double x = 0;
-  double y = 0;
-  double w = 0;
-  double h = 0;
-};
+namespace nds::trainer {
 
 // Scratch space one thread reuses from call to call: no allocation once it
 // has seen the largest image.
 struct ResampleScratch {
-  std::vector<int> x_start, y_start;     // first source pixel of each output column/row
-  std::vector<int> x_taps, y_taps;       // taps of each output column/row
+  std::vector<int> x_start, y_start;        // first source pixel of each output column/row
+  std::vector<int> x_taps, y_taps;          // taps of each output column/row
   std::vector<float> x_weights, y_weights;  // taps per column/row, padded to the widest
-  std::vector<float> rows;               // one vertically filtered row, 4 floats a pixel
-  std::vector<float> line;               // the same row, packed RGB
+  std::vector<float> rows;                  // one vertically filtered row, 4 floats a pixel
+  std::vector<float> line;                  // the same row, packed RGB
 };
 
 // Resamples `box` of `src` (packed RGB, src_w x src_h) to out_w x out_h
 // packed RGB in `dst`; `flip` mirrors the output left-right. Values are
 // rounded to the nearest integer and clamped to [0, 255].
-void resample_rgb(const uint8_t* src, int src_w, int src_h, const Box& box, uint8_t* dst,
-                  int out_w, int out_h, bool flip, ResampleScratch& scratch);
+void resample_rgb(const uint8_t* src, int src_w, int src_h, const Box& box, uint8_t* dst, int out_w,
+                  int out_h, bool flip, ResampleScratch& scratch);
 
 }  // namespace nds::trainer
