@@ -33,6 +33,7 @@
 #include "space/transforms.h"
 #include "space/zoo.h"
 #include "store/store.h"
+#include "tests/cli_testing.h"
 
 namespace nds {
 namespace {
@@ -40,31 +41,11 @@ namespace {
 constexpr const char* kChromium = "/usr/bin/chromium";
 constexpr const char* kHostile = "<script>alert(1)</script>";
 
+using cli_testing::shell;
+using Output = cli_testing::CmdResult;
+
 std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-struct Output {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs a shell command, capturing stdout and stderr.
-Output run(const std::string& command, const std::string& dir) {
-  const std::string err_file = dir + "/stderr_" + std::to_string(getpid()) + ".txt";
-  Output r;
-  FILE* pipe = popen((command + " 2>" + err_file).c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 65536> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_all(err_file);
-  std::remove(err_file.c_str());
-  return r;
+  return cli_testing::read_bytes(path);
 }
 
 std::string artifact_dir() {
@@ -326,11 +307,11 @@ class ReportChromium : public ::testing::Test {
   // Chromium, headless, with its own profile; console messages on stderr.
   static Output chromium(const std::string& what, const std::string& page) {
     const std::string& profile = *profile_;
-    return run("timeout 120 " + std::string(kChromium) +
-                   " --headless --no-sandbox --disable-gpu --hide-scrollbars "
-                   "--enable-logging=stderr --v=0 --user-data-dir=" +
-                   profile + " " + what + " file://" + page,
-               *dir_);
+    return shell("timeout 120 " + std::string(kChromium) +
+                     " --headless --no-sandbox --disable-gpu --hide-scrollbars "
+                     "--enable-logging=stderr --v=0 --user-data-dir=" +
+                     profile + " " + what + " file://" + page,
+                 *dir_);
   }
 
   // Console messages and uncaught errors in Chromium's log.
@@ -359,11 +340,11 @@ std::string* ReportChromium::profile_ = nullptr;
 
 TEST_F(ReportChromium, RealSweepLoadsWithoutErrorsAndDrawsThePlots) {
   const std::string page = *dir_ + "/report.html";
-  const Output r = run(nds("report --db " + *db_ +
-                           " --sweep regnet_demo --compare anynet_demo "
-                           "--bootstrap 500 --bins 2 -o " +
-                           page),
-                       *dir_);
+  const Output r = shell(nds("report --db " + *db_ +
+                             " --sweep regnet_demo --compare anynet_demo "
+                             "--bootstrap 500 --bins 2 -o " +
+                             page),
+                         *dir_);
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string html = read_all(page);
   ASSERT_FALSE(html.empty());
@@ -416,7 +397,7 @@ TEST_F(ReportChromium, RealSweepLoadsWithoutErrorsAndDrawsThePlots) {
 
   // A sweep with no completed trial: a page that says so, no errors.
   const std::string empty = *dir_ + "/report_empty.html";
-  ASSERT_EQ(run(nds("report --db " + *db_ + " --sweep empty_demo -o " + empty), *dir_).code, 0);
+  ASSERT_EQ(shell(nds("report --db " + *db_ + " --sweep empty_demo -o " + empty), *dir_).code, 0);
   const Output empty_dom = chromium("--dump-dom", empty);
   ASSERT_EQ(empty_dom.code, 0);
   EXPECT_NE(empty_dom.out.find("No completed trials."), std::string::npos);
@@ -432,15 +413,15 @@ TEST_F(ReportChromium, TrainedSweepRendersWithoutErrors) {
     GTEST_SKIP() << plugin << " is missing (built without LibTorch): no training here";
   const std::string db = *dir_ + "/trained_" + std::to_string(getpid()) + ".db";
   std::remove(db.c_str());
-  const Output sweep =
-      run(nds("sweep --space regnet_x_cifar -n 4 --flops :20M --include regnet_x_200mf --db " + db +
-              " --name trained --data synthetic --synthetic-size 512 --test-subset 256 "
-              "--epochs 2 --batch-size 64 --stem cifar --threads 1 --quiet"),
-          *dir_);
+  const Output sweep = shell(
+      nds("sweep --space regnet_x_cifar -n 4 --flops :20M --include regnet_x_200mf --db " + db +
+          " --name trained --data synthetic --synthetic-size 512 --test-subset 256 "
+          "--epochs 2 --batch-size 64 --stem cifar --threads 1 --quiet"),
+      *dir_);
   ASSERT_EQ(sweep.code, 0) << sweep.err;
   const std::string page = *dir_ + "/trained_report.html";
-  const Output r =
-      run(nds("report --db " + db + " --sweep trained --bootstrap 200 --bins 2 -o " + page), *dir_);
+  const Output r = shell(
+      nds("report --db " + db + " --sweep trained --bootstrap 200 --bins 2 -o " + page), *dir_);
   ASSERT_EQ(r.code, 0) << r.err;
   const Output dom = chromium("--dump-dom", page);
   ASSERT_EQ(dom.code, 0) << dom.err;
@@ -464,11 +445,11 @@ TEST_F(ReportChromium, HostileNameIsShownAsTextAndRunsNoScript) {
   // The store refuses such sweep names, so the document is edited: the way
   // `nds report --from-json` re-renders anything a user hands it.
   const std::string json_path = *dir_ + "/report.json";
-  ASSERT_EQ(run(nds("report --db " + *db_ +
-                    " --sweep regnet_demo --compare anynet_demo "
-                    "--bootstrap 200 --format json -o " +
-                    json_path),
-                *dir_)
+  ASSERT_EQ(shell(nds("report --db " + *db_ +
+                      " --sweep regnet_demo --compare anynet_demo "
+                      "--bootstrap 200 --format json -o " +
+                      json_path),
+                  *dir_)
                 .code,
             0);
   nlohmann::json doc = nlohmann::json::parse(read_all(json_path));
@@ -482,7 +463,7 @@ TEST_F(ReportChromium, HostileNameIsShownAsTextAndRunsNoScript) {
   const std::string hostile_json = *dir_ + "/hostile.json";
   std::ofstream(hostile_json) << doc.dump();
   const std::string page = *dir_ + "/hostile.html";
-  const Output r = run(nds("report --from-json " + hostile_json + " -o " + page), *dir_);
+  const Output r = shell(nds("report --from-json " + hostile_json + " -o " + page), *dir_);
   ASSERT_EQ(r.code, 0) << r.err;
 
   const Output dom = chromium("--dump-dom", page);
