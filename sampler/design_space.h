@@ -19,7 +19,7 @@
 namespace nds::sampler {
 
 // Candidates drawn per sample index before giving up, unless the space says
-// otherwise. AnyNet and RegNet candidates are judged by a closed-form
+// otherwise. AnyNet and RegNet candidates are judged by the per-block
 // estimate (sampler/estimate.h) in well under a microsecond; other families
 // expand every candidate (tens of microseconds), so they get fewer attempts
 // and an impossible constraint still fails within seconds.

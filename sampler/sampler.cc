@@ -344,7 +344,7 @@ class Attempt {
     return params;
   }
 
-  // Rejects on the closed-form estimate when it lies clearly outside a
+  // Rejects on the per-block estimate when it lies clearly outside a
   // window; counts the windows the way the exact path would (the estimate
   // equals the exact count; see sampler/estimate.h).
   bool estimate_rejects(const Complexity& e) {

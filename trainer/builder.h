@@ -153,7 +153,7 @@ class NetImpl : public torch::nn::Module {
   NetSpec spec_;
   Seq blocks_;
   // The BNs that end a residual branch (the first branch of an additive
-  // group, which layers.cc writes before the shortcut).
+  // group, which space/lowering.h writes before the shortcut).
   std::vector<torch::nn::BatchNorm2d> final_bns_;
 };
 TORCH_MODULE(Net);
