@@ -36,10 +36,16 @@ std::uint64_t parse_unsigned(const std::string& text, const std::string& option)
   return std::stoull(text);
 }
 
-json window_json(const std::string& text, const std::string& option) {
-  const sampler::CountRange r = sampler::parse_count_range(text, option);
-  return json::array(
-      {r.lo, r.hi == std::numeric_limits<std::int64_t>::max() ? json(nullptr) : json(r.hi)});
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
 }
 
 double parse_seconds(const std::string& text, const std::string& option, double lo, double hi) {

@@ -24,8 +24,8 @@ std::uint64_t parse_unsigned(const std::string& text, const std::string& option)
 // naming the option and the text).
 double parse_seconds(const std::string& text, const std::string& option, double lo, double hi);
 
-// A count window LO:HI as the space file's [lo, hi] (hi null when open).
-nlohmann::json window_json(const std::string& text, const std::string& option);
+// "a,b,,c" -> {"a", "b", "c"}: a comma-separated option value, empty items dropped.
+std::vector<std::string> split_list(const std::string& text);
 
 // The folder part of a file path: "." for a bare name, "/" at the root.
 std::string dir_of(const std::string& path);

@@ -150,22 +150,9 @@ int run_sample(const std::vector<std::string>& args) {
   const std::uint64_t start = parse_unsigned(vm["start"].as<std::string>(), "--start");
 
   std::string origin;
-  json j = load_space_json(vm["space"].as<std::string>(), &origin);
-  if (!j.is_object()) throw std::invalid_argument(origin + ": a space must be a JSON object");
   // Options replace the space's settings before it is validated, so the
   // space that is sampled (and --show prints) is one consistent value.
-  apply_space_options(vm, origin, j);
-  if (vm.count("stratify")) {
-    j["stratify"] = {{"bins", int_at_least_one(vm, "stratify")}};
-    if (vm.count("stratify-by")) j["stratify"]["by"] = vm["stratify-by"].as<std::string>();
-  } else if (vm.count("stratify-by")) {
-    throw std::invalid_argument("--stratify-by needs --stratify BINS");
-  }
-  if (vm.count("max-attempts")) {
-    const std::uint64_t m = parse_unsigned(vm["max-attempts"].as<std::string>(), "--max-attempts");
-    if (m < 1) throw std::invalid_argument("--max-attempts must be >= 1, got 0");
-    j["max_attempts"] = m;
-  }
+  const json j = space_with_options(vm, &origin);
   const sampler::DesignSpace space = sampler::parse_design_space(j, origin);
 
   if (vm.count("show")) {

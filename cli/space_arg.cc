@@ -1,9 +1,13 @@
 #include "cli/space_arg.h"
 
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 
 #include "cli/cli_util.h"
 #include "sampler/builtin_spaces.h"
+#include "sampler/design_space.h"
+#include "sampler/units.h"
 
 namespace nds::cli {
 
@@ -34,17 +38,51 @@ json load_space_json(const std::string& arg, std::string* origin) {
   return parse_json_capped(text, arg);
 }
 
-void apply_space_options(const boost::program_options::variables_map& vm,
-                         const std::string& origin, json& j) {
-  if (vm.count("resolution")) j["resolution"] = int_at_least_one(vm, "resolution");
-  if (vm.count("classes")) j["num_classes"] = int_at_least_one(vm, "classes");
-  if (vm.count("in-channels")) j["in_channels"] = int_at_least_one(vm, "in-channels");
-  for (const char* key : {"flops", "params", "acts"}) {
-    if (!vm.count(key)) continue;
-    if (j.contains("constraints") && !j["constraints"].is_object())
-      throw std::invalid_argument(origin + ": constraints must be a JSON object");
-    j["constraints"][key] = window_json(vm[key].as<std::string>(), std::string("--") + key);
+namespace {
+
+std::optional<int> positive_int(const boost::program_options::variables_map& vm, const char* key) {
+  if (!vm.count(key)) return std::nullopt;
+  return int_at_least_one(vm, key);
+}
+
+std::optional<sampler::Window> window(const boost::program_options::variables_map& vm,
+                                      const char* key) {
+  if (!vm.count(key)) return std::nullopt;
+  const sampler::CountRange r =
+      sampler::parse_count_range(vm[key].as<std::string>(), std::string("--") + key);
+  return sampler::Window{true, r.lo, r.hi};
+}
+
+// What the options say; a command without an option never has it set.
+sampler::SpaceOverrides overrides(const boost::program_options::variables_map& vm) {
+  sampler::SpaceOverrides o;
+  o.resolution = positive_int(vm, "resolution");
+  o.num_classes = positive_int(vm, "classes");
+  o.in_channels = positive_int(vm, "in-channels");
+  o.flops = window(vm, "flops");
+  o.params = window(vm, "params");
+  o.acts = window(vm, "acts");
+  if (vm.count("include")) o.include = split_list(vm["include"].as<std::string>());
+  if (vm.count("stratify")) {
+    o.stratify_bins = int_at_least_one(vm, "stratify");
+    if (vm.count("stratify-by")) o.stratify_by = vm["stratify-by"].as<std::string>();
+  } else if (vm.count("stratify-by")) {
+    throw std::invalid_argument("--stratify-by needs --stratify BINS");
   }
+  if (vm.count("max-attempts")) {
+    const std::uint64_t m = parse_unsigned(vm["max-attempts"].as<std::string>(), "--max-attempts");
+    if (m < 1) throw std::invalid_argument("--max-attempts must be >= 1, got 0");
+    o.max_attempts = static_cast<std::int64_t>(m);
+  }
+  return o;
+}
+
+}  // namespace
+
+json space_with_options(const boost::program_options::variables_map& vm, std::string* origin) {
+  json j = load_space_json(vm["space"].as<std::string>(), origin);
+  sampler::apply_overrides(j, overrides(vm), *origin);
+  return j;
 }
 
 }  // namespace nds::cli

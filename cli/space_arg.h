@@ -17,9 +17,12 @@ bool looks_like_file(const std::string& arg);
 // unreadable file or malformed JSON.
 nlohmann::json load_space_json(const std::string& arg, std::string* origin);
 
-// Writes --resolution, --classes, --in-channels and the --flops/--params/--acts
-// windows, where given, into the space's JSON `j` (errors name `origin`).
-void apply_space_options(const boost::program_options::variables_map& vm,
-                         const std::string& origin, nlohmann::json& j);
+// The space named by --space with the options that replace its settings
+// (--resolution, --classes, --in-channels, the --flops/--params/--acts
+// windows, and where the command has them --include, --stratify,
+// --stratify-by and --max-attempts) written in by the sampler
+// (sampler::apply_overrides); `origin` as load_space_json's.
+nlohmann::json space_with_options(const boost::program_options::variables_map& vm,
+                                  std::string* origin);
 
 }  // namespace nds::cli

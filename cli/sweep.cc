@@ -87,18 +87,6 @@ constexpr const char* kUsage =
     "share it). Each training rank takes the CUDA device of its place among the\n"
     "node's training ranks (devices are shared when there are more ranks).\n\n";
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 // The folder of the database must exist: a typo should not become a new
 // directory tree or a late SQLite error.
 void check_db_folder(const std::string& path) {
@@ -199,22 +187,6 @@ void read_run_options(const po::variables_map& vm, sweep::Plan& p) {
   }
 }
 
-// The space's JSON with the options that replace its settings and the
-// --include names added to its own.
-json space_json(const po::variables_map& vm, std::string& origin) {
-  json j = load_space_json(vm["space"].as<std::string>(), &origin);
-  if (!j.is_object()) throw std::invalid_argument(origin + ": a space must be a JSON object");
-  apply_space_options(vm, origin, j);
-  if (vm.count("include")) {
-    json inc = j.contains("include") ? j["include"] : json::array();
-    if (!inc.is_array()) throw std::invalid_argument(origin + ": include must be a list");
-    for (const std::string& name : split_list(vm["include"].as<std::string>()))
-      if (std::find(inc.begin(), inc.end(), json(name)) == inc.end()) inc.push_back(name);
-    j["include"] = inc;
-  }
-  return j;
-}
-
 // The models take the data's channels and classes unless the options named
 // them (then they must agree). Parses the space again when it changed.
 void fit_space_to_data(const po::variables_map& vm, const json& data, json& j,
@@ -222,22 +194,22 @@ void fit_space_to_data(const po::variables_map& vm, const json& data, json& j,
   const int channels = data.at("channels").get<int>();
   const int classes = data.at("classes_of_data").get<int>();
   const bool synthetic = data.at("source").get<std::string>() == "synthetic";
-  bool reparse = false;
+  sampler::SpaceOverrides fit;
   if (p.space.in_channels != channels) {
     if (vm.count("in-channels"))
       throw std::invalid_argument("--in-channels " + std::to_string(p.space.in_channels) +
                                   ", but the data has " + std::to_string(channels) + " channel(s)");
-    j["in_channels"] = channels;
-    reparse = true;
+    fit.in_channels = channels;
   }
   if (!synthetic && p.space.num_classes != classes) {
     if (vm.count("classes"))
       throw std::invalid_argument("--classes " + std::to_string(p.space.num_classes) +
                                   ", but the data has " + std::to_string(classes) + " classes");
-    j["num_classes"] = classes;
-    reparse = true;
+    fit.num_classes = classes;
   }
-  if (reparse) p.space = sampler::parse_design_space(j, origin);
+  if (!fit.in_channels && !fit.num_classes) return;
+  sampler::apply_overrides(j, fit, origin);
+  p.space = sampler::parse_design_space(j, origin);
 }
 
 // The recipe from the training options (the LibTorch module checks them),
@@ -285,7 +257,7 @@ std::optional<sweep::Plan> parse(const std::vector<std::string>& args) {
   read_sweep_identity(vm, p);
   read_run_options(vm, p);
   std::string origin;
-  json j = space_json(vm, origin);
+  json j = space_with_options(vm, &origin);
   p.space = sampler::parse_design_space(j, origin);
   read_recipe(vm, train_args, j, origin, p);
   return p;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <initializer_list>
 #include <stdexcept>
+#include <utility>
 
 #include "sampler/hash.h"
 #include "sampler/units.h"
@@ -287,6 +288,33 @@ json window_to_json(const Window& w) {
 }
 
 }  // namespace
+
+void apply_overrides(json& j, const SpaceOverrides& o, const std::string& origin) {
+  if (!j.is_object()) throw std::invalid_argument(origin + ": a space must be a JSON object");
+  if (o.resolution) j["resolution"] = *o.resolution;
+  if (o.num_classes) j["num_classes"] = *o.num_classes;
+  if (o.in_channels) j["in_channels"] = *o.in_channels;
+  const std::pair<const char*, const std::optional<Window>*> windows[] = {
+      {"flops", &o.flops}, {"params", &o.params}, {"acts", &o.acts}};
+  for (const auto& [key, w] : windows) {
+    if (!*w) continue;
+    if (j.contains("constraints") && !j["constraints"].is_object())
+      throw std::invalid_argument(origin + ": constraints must be a JSON object");
+    j["constraints"][key] = window_to_json(**w);
+  }
+  if (!o.include.empty()) {
+    json inc = j.contains("include") ? j["include"] : json::array();
+    if (!inc.is_array()) throw std::invalid_argument(origin + ": include must be a list");
+    for (const std::string& name : o.include)
+      if (std::find(inc.begin(), inc.end(), json(name)) == inc.end()) inc.push_back(name);
+    j["include"] = inc;
+  }
+  if (o.stratify_bins > 0) {
+    j["stratify"] = {{"bins", o.stratify_bins}};
+    if (o.stratify_by) j["stratify"]["by"] = *o.stratify_by;
+  }
+  if (o.max_attempts) j["max_attempts"] = *o.max_attempts;
+}
 
 std::int64_t default_max_attempts(const std::string& family) {
   return family == "anynet" || family == "regnet" ? kDefaultMaxAttemptsEstimated

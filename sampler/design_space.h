@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,28 @@ struct DesignSpace {
 
   const Window& window(Measure m) const;
 };
+
+// Settings that replace a space file's own (the options of nds sample and
+// nds sweep), written into its JSON before it is parsed, so that the space
+// sampled, stored and shown is one consistent value. Unset ones keep the
+// file's.
+struct SpaceOverrides {
+  std::optional<int> resolution;
+  std::optional<int> num_classes;
+  std::optional<int> in_channels;
+  std::optional<Window> flops;  // complexity windows
+  std::optional<Window> params;
+  std::optional<Window> acts;
+  std::vector<std::string> include;        // fixed points added to the space's own, once each
+  int stratify_bins = 0;                   // > 0: stratify, replacing the space's setting
+  std::optional<std::string> stratify_by;  // with stratify_bins: the measure's name
+  std::optional<std::int64_t> max_attempts;
+};
+
+// Writes the set overrides into the space file's JSON `j`. Throws
+// std::invalid_argument naming `origin` when `j` is not an object or holds a
+// constraints or include entry of the wrong type.
+void apply_overrides(nlohmann::json& j, const SpaceOverrides& o, const std::string& origin);
 
 // Parses and validates a space. `origin` prefixes error messages (a file
 // name or a built-in name). Throws std::invalid_argument naming the key.
