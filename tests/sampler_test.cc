@@ -400,9 +400,12 @@ TEST(SamplerRejection, ImpossibleConstraintStopsWithAReport) {
     EXPECT_EQ(e.tallies().back().name, "unique");
     EXPECT_EQ(e.tallies().back().reached, 0);
   }
+  // A guard against a hang, not a speed target (bench_sample is): a million
+  // attempts take about 0.3 s in Release and 10 s in the unoptimized
+  // sanitizer build.
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, scaled(60) * 1.0);
+  EXPECT_LT(seconds, 60);
 }
 
 TEST(SamplerRejection, FamiliesWithoutAnEstimateStopToo) {
