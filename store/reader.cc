@@ -137,8 +137,9 @@ std::vector<SweepSummary> Reader::sweeps() const {
     Statement s = db_->prepare(
         "SELECT s.id, s.name, s.family, s.sample_size, s.seed, p.name, s.created_at, "
         "s.finished_at, s.nds_version, s.torch_version, s.device, s.world_size, "
-        "(SELECT min(t.top1_err) FROM trials t WHERE t.sweep_id = s.id AND t.state = 'COMPLETE') "
-        "FROM sweeps s LEFT JOIN sweeps p ON p.id = s.parent_id ORDER BY s.id");
+        "(SELECT min(t.top1_err) FROM trials t WHERE t.sweep_id = s.id AND t.state = 'COMPLETE'), "
+        "b.name FROM sweeps s LEFT JOIN sweeps p ON p.id = s.parent_id "
+        "LEFT JOIN sweeps b ON b.id = s.sibling_of ORDER BY s.id");
     std::map<int64_t, size_t> at;
     while (s.step()) {
       SweepSummary w;
@@ -155,6 +156,7 @@ std::vector<SweepSummary> Reader::sweeps() const {
       w.device = s.text(10);
       w.world_size = s.int64(11);
       w.best_top1_err = s.real(12);
+      w.sibling_of = s.text(13);
       at[w.id] = out.size();
       out.push_back(std::move(w));
     }
@@ -197,6 +199,16 @@ SweepSummary Reader::sweep(const std::string& name) const {
     }
   });
   return found;
+}
+
+std::vector<std::string> Reader::siblings_of(const std::string& name) const {
+  std::vector<std::string> out;
+  snapshot([&] {
+    Statement s = db_->prepare("SELECT name FROM sweeps WHERE sibling_of = ?1 ORDER BY id");
+    s.bind(1, sweep_id(name));
+    while (s.step()) out.push_back(s.text(0));
+  });
+  return out;
 }
 
 void Reader::for_each_trial(const std::string& sweep, const TrialQuery& query,

@@ -23,6 +23,9 @@ struct SweepSummary {
   int64_t sample_size = 0;
   int64_t seed = 0;
   std::string parent;  // empty: none
+  // The sweep whose first samples this one trains again under another
+  // recipe (nds sweep --recipe-of); empty: none.
+  std::string sibling_of;
   double created_at = 0;
   double finished_at = 0;  // NaN while unfinished
   std::string nds_version;
@@ -99,6 +102,9 @@ class Reader {
   std::vector<SweepSummary> sweeps() const;
   // Throws std::invalid_argument naming the sweep (and the known ones) when absent.
   SweepSummary sweep(const std::string& name) const;
+  // The sweeps made as siblings of `name` (their sibling_of), in id order.
+  // Throws as sweep() does for an unknown name.
+  std::vector<std::string> siblings_of(const std::string& name) const;
 
   std::vector<TrialRecord> trials(const std::string& sweep, const TrialQuery& query = {}) const;
   // The same, streamed (for exports of any size).

@@ -25,7 +25,7 @@ FROM trials t JOIN sweeps s ON s.id = t.sweep_id JOIN models m ON m.id = t.model
 WHERE t.latest = 1;
 )sql";
 
-// The current schema (version 4), then kResultsView. Times are Unix seconds
+// The current schema (version 5), then kResultsView. Times are Unix seconds
 // (REAL); errors are percentages, as pycls logs them; JSON columns hold
 // compact JSON text with sorted keys.
 constexpr const char* kSchema = R"sql(
@@ -48,7 +48,11 @@ CREATE TABLE sweeps (
   nds_version   TEXT NOT NULL,
   torch_version TEXT,
   device        TEXT,
-  world_size    INTEGER NOT NULL DEFAULT 1
+  world_size    INTEGER NOT NULL DEFAULT 1,
+  -- Version 5: the sweep whose first samples this one trains again under
+  -- another recipe (nds sweep --recipe-of), so that analyses pair them;
+  -- NULL for other sweeps.
+  sibling_of    INTEGER REFERENCES sweeps(id)
 );
 
 CREATE TABLE models (
@@ -176,8 +180,11 @@ ALTER TABLE trials ADD COLUMN decoded_images INTEGER NOT NULL DEFAULT 0;
 constexpr const char* kToV4 = R"sql(
 ALTER TABLE trials ADD COLUMN lost INTEGER NOT NULL DEFAULT 0 CHECK (lost = 0 OR lost = 1);
 )sql";
+constexpr const char* kToV5 = R"sql(
+ALTER TABLE sweeps ADD COLUMN sibling_of INTEGER REFERENCES sweeps(id);
+)sql";
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> list = {{2, kToV2}, {3, kToV3}, {4, kToV4}};
+  static const std::vector<Migration> list = {{2, kToV2}, {3, kToV3}, {4, kToV4}, {5, kToV5}};
   return list;
 }
 

@@ -6,7 +6,8 @@
 // (documented for users in docs/store.md):
 //   meta     key/value: schema_version, created_by, written_by, created_at
 //   sweeps   one row per sweep: name, family, design space and recipe JSON,
-//            seed, sample size, parent sweep, times, build info
+//            seed, sample size, parent sweep, times, build info, the
+//            sweep it is a sibling of (the same samples, another recipe)
 //   models   one row per distinct network (canonical hash), with its family
 //            parameters, expanded spec, params/flops/acts and indexed scalars
 //   trials   one row per attempt at training one sample of a sweep
@@ -22,8 +23,9 @@ namespace nds::store {
 
 // 1: the first schema. 2: trials.reference (fixed points trained in a sweep).
 // 3: trials.data_seconds and trials.skipped_images (image-folder training).
-// 4: trials.lost (attempts whose worker was lost).
-constexpr int kSchemaVersion = 4;
+// 4: trials.lost (attempts whose worker was lost). 5: sweeps.sibling_of (a
+// sweep that trains another's first samples under another recipe).
+constexpr int kSchemaVersion = 5;
 // "nds1" in the SQLite header, so `file` and other tools can tell the format.
 constexpr int kApplicationId = 0x6E647331;
 

@@ -134,8 +134,8 @@ constexpr const char* kRollbackTo = "ROLLBACK TO nds_op";
 constexpr const char* kFindSweep = "SELECT id FROM sweeps WHERE name = ?1";
 constexpr const char* kInsertSweep =
     "INSERT INTO sweeps(name, family, space_json, recipe_json, seed, sample_size, parent_id, "
-    "created_at, nds_version, torch_version, device, world_size) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    "created_at, nds_version, torch_version, device, world_size, sibling_of) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 constexpr const char* kInsertModel =
     "INSERT INTO models(hash, family, params_json, spec_json, params, flops, acts, depth, w_0, "
     "w_a, w_m, group_width, bottleneck_ratio) "
@@ -620,13 +620,17 @@ int64_t Store::create_sweep(const SweepDef& def, const std::vector<NewTrial>& tr
   flush();  // the sweep is one transaction of its own
   if (find_sweep(def.name))
     throw std::invalid_argument("sweep '" + def.name + "' already exists in '" + path_ + "'");
-  std::optional<int64_t> parent;
-  if (!def.parent.empty()) {
-    parent = find_sweep(def.parent);
-    if (!parent)
-      throw std::invalid_argument("parent sweep '" + def.parent + "' of '" + def.name +
+  // The id of a sweep `def` names as its `role`; nullopt for none.
+  const auto related = [&](const std::string& name, const char* role) -> std::optional<int64_t> {
+    if (name.empty()) return std::nullopt;
+    const std::optional<int64_t> id = find_sweep(name);
+    if (!id)
+      throw std::invalid_argument(std::string(role) + " sweep '" + name + "' of '" + def.name +
                                   "' is not in '" + path_ + "'");
-  }
+    return id;
+  };
+  const std::optional<int64_t> parent = related(def.parent, "parent");
+  const std::optional<int64_t> sibling_of = related(def.sibling_of, "sibling");
   Op op(*this);
   Statement& s = stmt(kInsertSweep);
   s.bind(1, def.name)
@@ -640,7 +644,8 @@ int64_t Store::create_sweep(const SweepDef& def, const std::vector<NewTrial>& tr
       .bind(9, def.build.nds_version.empty() ? options_.nds_version : def.build.nds_version)
       .bind_text_or_null(10, def.build.torch_version)
       .bind_text_or_null(11, def.build.device)
-      .bind(12, def.build.world_size);
+      .bind(12, def.build.world_size)
+      .bind(13, sibling_of);
   s.run();
   const int64_t sweep_id = db_->last_insert_rowid();
   Statement& t = stmt(kInsertTrial);

@@ -67,6 +67,9 @@ struct SweepDef {
   nlohmann::json recipe;  // the training recipe
   int64_t seed = 0;
   std::string parent;  // the sweep whose space this one refines; empty: none
+  // The sweep whose first samples (same space and seed) this one trains
+  // again under another recipe (nds sweep --recipe-of); empty: none.
+  std::string sibling_of;
   BuildInfo build;
 };
 
@@ -143,7 +146,8 @@ class Store {
   // Inserts the sweep, its models (de-duplicated by hash across the whole
   // database) and one WAITING trial per element of `trials`, in one
   // transaction (committed on return). Throws std::invalid_argument for a bad
-  // or taken name, an unknown parent, or no trials. Returns the sweep id.
+  // or taken name, an unknown parent or sibling, or no trials. Returns the
+  // sweep id.
   int64_t create_sweep(const SweepDef& def, const std::vector<NewTrial>& trials);
   // Grows a sweep whose samples are 0..first-1: `samples` (no references)
   // become WAITING samples first, first+1, ...; its reference trials, which

@@ -118,6 +118,45 @@ TEST(Store, SweepsModelsAndWaitingTrials) {
   EXPECT_EQ(nlohmann::json::parse(full.recipe_json), fake_sweep("a").recipe);
 }
 
+// A sweep made as another's sibling (nds sweep --recipe-of) names it; the
+// other lists its siblings in id order; an unknown sibling is refused.
+TEST(Store, SiblingSweeps) {
+  ScratchDir dir;
+  Store s(dir.file("r.db"), {});
+  s.create_sweep(fake_sweep("a"), fake_trials(4));
+  SweepDef b = fake_sweep("b");
+  b.sibling_of = "a";
+  const int64_t b_id = s.create_sweep(b, fake_trials(2));
+  SweepDef c = fake_sweep("c", "a");
+  c.sibling_of = "a";
+  s.create_sweep(c, fake_trials(1));
+  SweepDef bad = fake_sweep("d");
+  bad.sibling_of = "nope";
+  try {
+    s.create_sweep(bad, fake_trials(1));
+    ADD_FAILURE() << "an unknown sibling was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "sibling sweep 'nope' of 'd' is not in '" + dir.file("r.db") + "'");
+  }
+  s.flush();
+  EXPECT_EQ(s.db().query_int("SELECT sibling_of FROM sweeps WHERE id = " + std::to_string(b_id)),
+            *s.find_sweep("a"));
+
+  Reader r(dir.file("r.db"));
+  const auto sweeps = r.sweeps();
+  ASSERT_EQ(sweeps.size(), 3u);
+  EXPECT_EQ(sweeps[0].sibling_of, "");
+  EXPECT_EQ(sweeps[1].sibling_of, "a");
+  EXPECT_EQ(sweeps[1].parent, "");
+  EXPECT_EQ(sweeps[2].sibling_of, "a");
+  EXPECT_EQ(sweeps[2].parent, "a");
+  EXPECT_EQ(r.sweep("b").sibling_of, "a");
+  EXPECT_EQ(r.siblings_of("a"), (std::vector<std::string>{"b", "c"}));
+  EXPECT_TRUE(r.siblings_of("b").empty());
+  EXPECT_THROW(r.siblings_of("nope"), std::invalid_argument);
+}
+
 TEST(Store, ScalarColumnsFromRealFamilies) {
   ScratchDir dir;
   Store s(dir.file("r.db"), {});
@@ -418,7 +457,7 @@ TEST(Store, StoresDataTimeAndSkippedImages) {
 }
 
 // Undoes, by hand, the schema versions after `version` on the database at
-// `path`: the trial columns they added and the results view's use of them.
+// `path`: the columns they added and the results view's use of them.
 void downgrade(const std::string& path, int version) {
   Db db(path, Db::Mode::kReadWrite);
   std::string view = *db.query_text("SELECT sql FROM sqlite_schema WHERE name = 'results'");
@@ -428,6 +467,7 @@ void downgrade(const std::string& path, int version) {
     db.exec("ALTER TABLE trials DROP COLUMN " + column);
   };
   db.exec("DROP VIEW results");
+  if (version < 5) testing::drop_sibling_of(db);
   if (version < 4) drop("lost");
   if (version < 3) {
     drop("data_seconds");
@@ -485,6 +525,7 @@ void expect_migrates_from(int version) {
   }
   EXPECT_FALSE(rows[0].lost);
   EXPECT_EQ(rows[0].skipped_images, 0);
+  EXPECT_EQ(r.sweep("a").sibling_of, "");  // made before siblings existed: none
   EXPECT_EQ(r.db().query_int("SELECT count(*) FROM events WHERE kind = 'schema_migrated'"), 1);
   EXPECT_EQ(
       r.db().query_text("SELECT detail FROM events WHERE kind = 'schema_migrated'"),
@@ -501,6 +542,10 @@ TEST(Store, MigratesVersion2) {
 
 TEST(Store, MigratesVersion3) {
   expect_migrates_from(3);
+}
+
+TEST(Store, MigratesVersion4) {
+  expect_migrates_from(4);
 }
 
 TEST(Store, BatchesCommitTogether) {

@@ -31,6 +31,22 @@ inline uint64_t file_hash(const std::string& path) {
   return h;
 }
 
+// Turns the current sweeps table into version 4's: without sibling_of,
+// which cannot be dropped (it references sweeps), so the table is copied.
+// The results view must be dropped first (it reads sweeps).
+inline void drop_sibling_of(Db& db) {
+  std::string sql = *db.query_text("SELECT sql FROM sqlite_schema WHERE name = 'sweeps'");
+  const size_t at = sql.find(",\n  -- Version 5");
+  ASSERT_NE(at, std::string::npos) << sql;
+  sql = sql.substr(0, at) + "\n)";
+  sql.replace(sql.find("CREATE TABLE sweeps"), 19, "CREATE TABLE sweeps_v4");
+  db.exec(sql);
+  db.exec(
+      "INSERT INTO sweeps_v4 SELECT id, name, family, space_json, recipe_json, seed, sample_size, "
+      "parent_id, created_at, finished_at, nds_version, torch_version, device, world_size FROM "
+      "sweeps; DROP TABLE sweeps; ALTER TABLE sweeps_v4 RENAME TO sweeps");
+}
+
 inline std::string hash_of(int64_t i) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(i) * 2654435761ull);
