@@ -36,7 +36,7 @@ std::string where_is(const Plan& p) {
   return "sweep '" + p.name + "' in " + p.db;
 }
 
-// The stored space, recipe and seed must be the plan's.
+// The stored space, recipe, seed and sibling must be the plan's.
 void check_same_experiment(const store::Statement& st, const Plan& p) {
   const std::string where = where_is(p);
   const std::string hint = "; run it with its own options, or use a new --name";
@@ -58,6 +58,13 @@ void check_same_experiment(const store::Statement& st, const Plan& p) {
   if (static_cast<std::uint64_t>(st.int64(2)) != p.seed)
     throw std::invalid_argument(where + " was made with --seed " + std::to_string(st.int64(2)) +
                                 ", not " + std::to_string(p.seed) + hint);
+  const std::string stored_sibling = st.text(4);
+  if (stored_sibling != p.sibling_of)
+    throw std::invalid_argument(
+        where +
+        (stored_sibling.empty() ? " was not made with --recipe-of"
+                                : " was made with --recipe-of " + stored_sibling) +
+        (p.sibling_of.empty() ? "" : ", not --recipe-of " + p.sibling_of) + hint);
 }
 
 // The existing sweep must be the same experiment; otherwise one line says
@@ -66,7 +73,8 @@ void check_same_experiment(const store::Statement& st, const Plan& p) {
 std::optional<int64_t> check_same_sweep(const store::Db& db, const Plan& p) {
   store::Statement st = db.prepare(
       "SELECT space_json, recipe_json, seed, (SELECT count(*) FROM trials t WHERE t.sweep_id = "
-      "s.id AND t.latest = 1 AND t.reference IS NULL) FROM sweeps s WHERE s.name = ?1");
+      "s.id AND t.latest = 1 AND t.reference IS NULL), (SELECT b.name FROM sweeps b WHERE b.id = "
+      "s.sibling_of) FROM sweeps s WHERE s.name = ?1");
   st.bind(1, p.name);
   if (!st.step()) return std::nullopt;
   check_same_experiment(st, p);
@@ -155,6 +163,7 @@ int64_t create_sweep(store::Store& store, const Plan& p, int world_size,
   def.recipe = p.recipe;
   def.seed = static_cast<int64_t>(p.seed);
   def.parent = p.space.parent;
+  def.sibling_of = p.sibling_of;
   def.build = {p.nds_version, p.torch_version, p.device_kind, world_size};
   return store.create_sweep(def, trials);
 }

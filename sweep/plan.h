@@ -19,7 +19,10 @@ struct Plan {
   std::uint64_t seed = 0;
   int64_t n = 0;  // samples (>= 1); the space's include list adds references
   sampler::DesignSpace space;
-  nlohmann::json recipe;         // what every trial trains under, compared on resume
+  nlohmann::json recipe;  // what every trial trains under, compared on resume
+  // The sweep whose first n samples (same space and seed) this one trains
+  // under another recipe (nds sweep --recipe-of); empty: none.
+  std::string sibling_of;
   std::string data;              // --data with its folder (not part of the recipe)
   std::string nds_version;       // recorded with a new sweep and its database
   std::string torch_version;     // empty without LibTorch
