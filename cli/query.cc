@@ -62,16 +62,16 @@ void print_sweeps(const store::Reader& reader, OutputFormat format) {
     return;
   }
   RowWriter w(std::cout, format,
-              {"id", "name", "family", "sample_size", "seed", "parent", "waiting", "running",
-               "complete", "diverged", "failed", "best_top1_err", "created_at", "finished_at",
-               "nds_version", "torch_version", "device", "world_size"});
+              {"id", "name", "family", "sample_size", "seed", "parent", "sibling_of", "waiting",
+               "running", "complete", "diverged", "failed", "best_top1_err", "created_at",
+               "finished_at", "nds_version", "torch_version", "device", "world_size"});
   const auto real = [](double v) { return std::isnan(v) ? Value{} : Value{v}; };
   const auto text = [](const std::string& v) { return v.empty() ? Value{} : Value{v}; };
   for (const auto& s : sweeps) {
-    w.add({s.id, s.name, s.family, s.sample_size, s.seed, text(s.parent), s.counts.waiting,
-           s.counts.running, s.counts.complete, s.counts.diverged, s.counts.failed,
-           real(s.best_top1_err), real(s.created_at), real(s.finished_at), s.nds_version,
-           text(s.torch_version), text(s.device), s.world_size});
+    w.add({s.id, s.name, s.family, s.sample_size, s.seed, text(s.parent), text(s.sibling_of),
+           s.counts.waiting, s.counts.running, s.counts.complete, s.counts.diverged,
+           s.counts.failed, real(s.best_top1_err), real(s.created_at), real(s.finished_at),
+           s.nds_version, text(s.torch_version), text(s.device), s.world_size});
   }
   w.finish();
 }

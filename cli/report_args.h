@@ -13,7 +13,12 @@ namespace nds::cli {
 reports::ReportOptions read_report_options(const boost::program_options::variables_map& vm);
 
 // The report document of --sweep in --db, compared with the --compare sweeps
-// or else the sweep's parent (when it has one). An unknown sweep throws
+// or else, in this order and once each, with the sweep's parent (nds
+// refine), the sweep it reruns under another recipe and the sweeps that
+// rerun it (nds sweep --recipe-of: its siblings, whose models pair with its
+// own). For the commands' help: "Without --compare, a sweep is compared with
+// its parent (nds refine) and its siblings (nds sweep --recipe-of: the same
+// samples under another recipe)". An unknown sweep throws
 // std::invalid_argument naming it.
 nlohmann::json build_sweep_report(const boost::program_options::variables_map& vm,
                                   reports::ReportOptions options);
