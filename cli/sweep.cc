@@ -224,7 +224,7 @@ void read_recipe(const po::variables_map& vm, const std::vector<std::string>& tr
     return;
   }
   const SweepRecipe r =
-      torch_sweep_api().make_recipe(train_args, p.space.resolution, p.space.num_classes);
+      torch_sweep_api().make_recipe(train_args, p.space.resolution, p.space.num_classes, json());
   fit_space_to_data(vm, r.recipe.at("data"), j, origin, p);
   p.recipe = r.recipe;
   p.recipe["data"]["seed"] = p.seed;

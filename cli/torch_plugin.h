@@ -46,10 +46,12 @@ struct SweepRecipe {
 struct TorchSweepApi {
   // Parses the training options of nds sweep (those of nds train that shape
   // the recipe) for a space at `resolution` with `num_classes`; checks them
-  // without loading the data. Throws
-  // std::invalid_argument naming the bad option.
+  // without loading the data. A `base` recipe (not null: nds sweep
+  // --recipe-of) gives what the options leave out, its data included (--data
+  // may only say where that data is). Throws std::invalid_argument naming
+  // the bad option.
   SweepRecipe (*make_recipe)(const std::vector<std::string>& args, int resolution,
-                             int num_classes);
+                             int num_classes, const nlohmann::json& base);
   // Loads the recipe's data (from `data`, SweepRecipe::data) once; the
   // runner trains trial after trial on it. `device` is "auto", "cpu" or "cuda".
   std::unique_ptr<cluster::TrialRunner> (*make_runner)(const nlohmann::json& recipe,

@@ -85,13 +85,35 @@ json config_to_json(const trainer::TrainConfig& c) {
   return j;
 }
 
-SweepRecipe make_recipe(const std::vector<std::string>& args, int resolution, int num_classes) {
+// --data, or without it a base recipe's data (which --data must then be).
+std::string data_text(const po::variables_map& vm, const json& base) {
+  if (base.is_null() || !vm["data"].defaulted()) return vm["data"].as<std::string>();
+  return base.at("data").at("source").get<std::string>();  // a folder: --data must say where
+}
+
+// Under a base recipe, the data must be the base's (the same source, the
+// same image folder by name); only where it lives may differ.
+void check_base_data(const json& d, const json& base, const std::string& text) {
+  if (base.is_null()) return;
+  const json& b = base.at("data");
+  const auto name = [](const json& j) {
+    return j.value("dataset", j.at("source").get<std::string>());
+  };
+  if (d.at("source") != b.at("source") || name(d) != name(b))
+    throw std::invalid_argument("--data " + text + " is not the data of the --recipe-of sweep (" +
+                                name(b) + ")");
+}
+
+SweepRecipe make_recipe(const std::vector<std::string>& args, int resolution, int num_classes,
+                        const json& base) {
   po::options_description opts = training_options();
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
-  const trainer::DataSource source = trainer::parse_data_source(vm["data"].as<std::string>());
-  trainer::DataOptions data;
+  const std::string text = data_text(vm, base);
+  const trainer::DataSource source = trainer::parse_data_source(text);
+  trainer::DataOptions data =
+      base.is_null() ? trainer::DataOptions{} : data_from_json(base.at("data"));
   read_data_options(vm, source, data);
   const bool synthetic = source.kind == trainer::DataSource::Kind::kSynthetic;
   // Synthetic data takes the space's classes; real data has its own.
@@ -99,7 +121,8 @@ SweepRecipe make_recipe(const std::vector<std::string>& args, int resolution, in
   const trainer::DataShape shape = trainer::data_shape(source, data);
   data.resolution = resolution == shape.side ? 0 : resolution;
 
-  trainer::TrainConfig cfg;
+  trainer::TrainConfig cfg =
+      base.is_null() ? trainer::TrainConfig{} : trainer::train_config_from_json(base.at("train"));
   read_train_config(vm, cfg);
   cfg.validate();
   const int64_t train_images =
@@ -108,7 +131,7 @@ SweepRecipe make_recipe(const std::vector<std::string>& args, int resolution, in
     throw std::invalid_argument("--batch-size " + std::to_string(cfg.batch_size) +
                                 " is more than the " + std::to_string(train_images) +
                                 " training images");
-  std::string stem;
+  std::string stem = base.is_null() ? "" : base.value("stem", "");
   if (vm.count("stem")) {
     stem = vm["stem"].as<std::string>();
     if (stem != "cifar") throw std::invalid_argument("unknown --stem '" + stem + "' (cifar)");
@@ -118,9 +141,10 @@ SweepRecipe make_recipe(const std::vector<std::string>& args, int resolution, in
   d["channels"] = shape.channels;
   d["classes_of_data"] = shape.num_classes;
   d["side"] = resolution;
+  check_base_data(d, base, text);
   SweepRecipe r;
   r.recipe = {{"train", config_to_json(cfg)}, {"data", std::move(d)}, {"stem", stem}};
-  r.data = vm["data"].as<std::string>();
+  r.data = text;
   r.torch_version = TORCH_VERSION;
   r.device = torch::cuda::is_available() ? "cuda" : "cpu";
   return r;

@@ -79,13 +79,13 @@ int loader_threads_option(const po::variables_map& vm) {
 
 void read_data_options(const po::variables_map& vm, const trainer::DataSource& source,
                        trainer::DataOptions& data) {
-  data.subset = positive_option(vm, "subset");
+  if (vm.count("subset")) data.subset = positive_option(vm, "subset");
   if (vm.count("val")) {
     data.val = vm["val"].as<int64_t>();
     if (data.val < 0)
       throw std::invalid_argument("--val must be >= 0, got " + std::to_string(data.val));
   }
-  data.test_subset = positive_option(vm, "test-subset");
+  if (vm.count("test-subset")) data.test_subset = positive_option(vm, "test-subset");
   if (vm.count("crop-padding")) {
     const int64_t p = vm["crop-padding"].as<int64_t>();
     if (p < 0 || p > 64)
@@ -128,14 +128,14 @@ void read_train_config(const po::variables_map& vm, trainer::TrainConfig& cfg) {
     throw std::invalid_argument("--lr must be > 0, got " + std::to_string(cfg.lr));
   cfg.weight_decay = real("wd", cfg.weight_decay);
   cfg.momentum = real("momentum", cfg.momentum);
-  cfg.nesterov = !vm.count("no-nesterov");
-  cfg.wd_bn_bias = !vm.count("no-wd-bn-bias");
+  if (vm.count("no-nesterov")) cfg.nesterov = false;
+  if (vm.count("no-wd-bn-bias")) cfg.wd_bn_bias = false;
   cfg.warmup_epochs = real("warmup", cfg.warmup_epochs);
   cfg.label_smoothing = real("label-smoothing", cfg.label_smoothing);
-  cfg.precise_bn = positive_option(vm, "precise-bn");
-  cfg.augment = !vm.count("no-augment");
-  cfg.zero_init_final_gamma = !vm.count("no-zero-init");
-  cfg.max_steps = positive_option(vm, "steps");
+  if (vm.count("precise-bn")) cfg.precise_bn = positive_option(vm, "precise-bn");
+  if (vm.count("no-augment")) cfg.augment = false;
+  if (vm.count("no-zero-init")) cfg.zero_init_final_gamma = false;
+  if (vm.count("steps")) cfg.max_steps = positive_option(vm, "steps");
   if (vm.count("layout")) cfg.layout = vm["layout"].as<std::string>();
 }
 

@@ -32,12 +32,13 @@ int loader_threads_option(const boost::program_options::variables_map& vm);
 
 // Sets data's subset, val, test_subset, crop_padding, (for --data synthetic)
 // synthetic_train/test and (for image folders) cache_bytes and
-// skip_bad_images from the options; leaves the rest alone.
+// skip_bad_images from the options given; leaves the rest alone (so a stored
+// recipe's values stay where no option replaces them).
 void read_data_options(const boost::program_options::variables_map& vm,
                        const trainer::DataSource& source, trainer::DataOptions& data);
 
-// Sets cfg's recipe fields from the options (--steps included); leaves
-// threads, seed and device alone and does not validate.
+// Sets cfg's recipe fields from the options given (--steps included);
+// leaves the others, threads, seed and device alone and does not validate.
 void read_train_config(const boost::program_options::variables_map& vm,
                        trainer::TrainConfig& cfg);
 
