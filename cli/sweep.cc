@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -29,6 +30,7 @@
 #include "cli/version.h"
 #include "cluster/noop_runner.h"
 #include "sampler/design_space.h"
+#include "store/reader.h"
 #include "store/store.h"
 #include "sweep/plan.h"
 #include "sweep/sweep.h"
@@ -53,6 +55,7 @@ constexpr const char* kUsage =
     "                 [--classes K] [--in-channels C] [--include NAME,...] [--max-retries K]\n"
     "                 [--threads T] [--device auto|cpu|cuda] [--heartbeat-timeout S]\n"
     "                 [--journal auto|wal|delete] [--busy-timeout S] [--quiet] [training options]\n"
+    "       nds sweep --recipe-of NAME --db FILE --name NEW [-n K] [training options] ...\n"
     "       mpirun -np P nds sweep ...\n\n"
     "Samples N models of a design space (as nds sample: sample i is a pure function of\n"
     "space, seed and i), trains each under one recipe (the training options of nds\n"
@@ -79,6 +82,13 @@ constexpr const char* kUsage =
     "same command resumes.\n\n"
     "Exit status: 0 done, 1 failed, 2 bad input, 3 interrupted, 4 done but a lost\n"
     "worker was left behind, 5 the database could not be written.\n\n"
+    "--recipe-of NAME trains the first K samples of sweep NAME (default all of them)\n"
+    "again as the new sweep NEW: the same space, seed and data, so sample i is the\n"
+    "same model with the same training seed, under NAME's recipe with the training\n"
+    "options given here in place of its own (at least one must change it). NEW is\n"
+    "recorded as NAME's sibling: nds analyze and nds report compare the two without\n"
+    "--compare, pairing the models both trained. --space, --seed and the options\n"
+    "that change the space come from NAME and are refused.\n\n"
     "--include trains the named fixed points (nds describe --list) alongside the\n"
     "samples under the same recipe, as reference trials; they are numbered after the\n"
     "samples (and move up when the sweep grows). Threads default to the\n"
@@ -111,6 +121,7 @@ po::options_description visible_options() {
       ("count,n", po::value<std::string>(), "number of samples N (>= 1)")
       ("db", po::value<std::string>(), "results database FILE (created when missing)")
       ("name", po::value<std::string>(), "sweep NAME in the database")
+      ("recipe-of", po::value<std::string>(), "rerun sweep NAME's first -n samples as its sibling")
       ("seed", po::value<std::string>()->default_value("0"), "seed of the sweep")
       ("flops", po::value<std::string>(), "flops window LO:HI (e.g. 360M:400M)")
       ("params", po::value<std::string>(), "parameter window LO:HI")
@@ -140,20 +151,30 @@ void print_help(const po::options_description& opts) {
   }
 }
 
-// -n, --seed, --db and --name: which sweep, in which database.
-void read_sweep_identity(const po::variables_map& vm, sweep::Plan& p) {
-  for (const char* key : {"space", "db", "name", "count"})
+// The first of `keys` the command lacks is named in one line.
+void require(const po::variables_map& vm, std::initializer_list<const char*> keys) {
+  for (const char* key : keys)
     if (!vm.count(key))
       throw std::invalid_argument(std::string("missing ") +
                                   (std::string(key) == "count" ? "-n N" : std::string("--") + key) +
                                   " (see nds sweep --help)");
-  p.n = static_cast<int64_t>(parse_unsigned(vm["count"].as<std::string>(), "-n"));
-  if (p.n < 1) throw std::invalid_argument("-n must be >= 1, got " + std::to_string(p.n));
-  p.seed = parse_unsigned(vm["seed"].as<std::string>(), "--seed");
+}
+
+// --db and --name: where the sweep is.
+void read_sweep_place(const po::variables_map& vm, sweep::Plan& p) {
   p.db = vm["db"].as<std::string>();
   p.name = vm["name"].as<std::string>();
   store::check_sweep_name(p.name);
   check_db_folder(p.db);
+}
+
+// -n, --seed, --db and --name: which sweep, in which database.
+void read_sweep_identity(const po::variables_map& vm, sweep::Plan& p) {
+  require(vm, {"space", "db", "name", "count"});
+  p.n = static_cast<int64_t>(parse_unsigned(vm["count"].as<std::string>(), "-n"));
+  if (p.n < 1) throw std::invalid_argument("-n must be >= 1, got " + std::to_string(p.n));
+  p.seed = parse_unsigned(vm["seed"].as<std::string>(), "--seed");
+  read_sweep_place(vm, p);
 }
 
 // How the sweep runs: retries, threads, device, timeouts, the journal, the
@@ -212,25 +233,92 @@ void fit_space_to_data(const po::variables_map& vm, const json& data, json& j,
   p.space = sampler::parse_design_space(j, origin);
 }
 
-// The recipe from the training options (the LibTorch module checks them),
-// or the test runner's.
-void read_recipe(const po::variables_map& vm, const std::vector<std::string>& train_args, json& j,
-                 const std::string& origin, sweep::Plan& p) {
-  if (p.runner != "torch") {
-    if (!train_args.empty())
-      throw std::invalid_argument("unknown option '" + train_args.front() + "'");
-    p.recipe = {{"test_runner", p.runner}};
-    p.device_kind = "noop";
-    return;
-  }
-  const SweepRecipe r =
-      torch_sweep_api().make_recipe(train_args, p.space.resolution, p.space.num_classes, json());
-  fit_space_to_data(vm, r.recipe.at("data"), j, origin, p);
+// A test runner's recipe, which takes no training options; false when the
+// plan trains with LibTorch.
+bool read_test_recipe(const std::vector<std::string>& train_args, sweep::Plan& p) {
+  if (p.runner == "torch") return false;
+  if (!train_args.empty())
+    throw std::invalid_argument("unknown option '" + train_args.front() + "'");
+  p.recipe = {{"test_runner", p.runner}};
+  p.device_kind = "noop";
+  return true;
+}
+
+// The module's recipe, its data drawn with the sweep's seed.
+void take_recipe(const SweepRecipe& r, sweep::Plan& p) {
   p.recipe = r.recipe;
   p.recipe["data"]["seed"] = p.seed;
   p.data = r.data;
   p.torch_version = r.torch_version;
   p.device_kind = r.device;
+}
+
+// The recipe from the training options (the LibTorch module checks them),
+// or the test runner's.
+void read_recipe(const po::variables_map& vm, const std::vector<std::string>& train_args, json& j,
+                 const std::string& origin, sweep::Plan& p) {
+  if (read_test_recipe(train_args, p)) return;
+  const SweepRecipe r =
+      torch_sweep_api().make_recipe(train_args, p.space.resolution, p.space.num_classes, json());
+  fit_space_to_data(vm, r.recipe.at("data"), j, origin, p);
+  take_recipe(r, p);
+}
+
+// What --recipe-of takes from its sweep, so the command may not say it.
+void refuse_space_options(const po::variables_map& vm) {
+  for (const char* key : {"space", "seed", "flops", "params", "acts", "resolution", "classes",
+                          "in-channels", "include"})
+    if (vm.count(key) && !vm[key].defaulted())
+      throw std::invalid_argument(std::string("--") + key +
+                                  " comes from the sweep --recipe-of names; leave it out");
+}
+
+// -n with --recipe-of: the first K of the sweep's `samples`, all by default.
+int64_t sibling_count(const po::variables_map& vm, const std::string& of, int64_t samples) {
+  if (!vm.count("count")) return samples;
+  const std::uint64_t n = parse_unsigned(vm["count"].as<std::string>(), "-n");
+  if (n < 1 || n > static_cast<std::uint64_t>(samples))
+    throw std::invalid_argument("-n " + std::to_string(n) + " is not in 1.." +
+                                std::to_string(samples) + ": sweep '" + of + "' has " +
+                                std::to_string(samples) + " samples");
+  return static_cast<int64_t>(n);
+}
+
+// The recipe of --recipe-of's sweep with the training options given in
+// place of its own (the module knows which option is which key); refused
+// when nothing changes.
+void read_sibling_recipe(const std::vector<std::string>& train_args, const json& stored,
+                         sweep::Plan& p) {
+  if (!read_test_recipe(train_args, p)) {
+    if (!stored.contains("train"))
+      throw std::invalid_argument("sweep '" + p.sibling_of +
+                                  "' was run by a test runner: it has no recipe to change");
+    take_recipe(
+        torch_sweep_api().make_recipe(train_args, p.space.resolution, p.space.num_classes, stored),
+        p);
+  }
+  if (p.recipe == stored)
+    throw std::invalid_argument("the recipe of " + p.name + " would equal " + p.sibling_of +
+                                "'s; give a training option to change");
+}
+
+// --recipe-of NAME: the new sweep takes NAME's space (its references too),
+// seed and data, so its trial i is NAME's trial i under another recipe.
+void read_sibling(const po::variables_map& vm, const std::vector<std::string>& train_args,
+                  sweep::Plan& p) {
+  refuse_space_options(vm);
+  require(vm, {"db", "name"});
+  read_sweep_place(vm, p);
+  p.sibling_of = vm["recipe-of"].as<std::string>();
+  if (p.sibling_of == p.name)
+    throw std::invalid_argument("--name " + p.name +
+                                " is the sweep --recipe-of names; give the new sweep its own name");
+  read_run_options(vm, p);
+  const store::SweepSummary of = store::Reader(p.db).sweep(p.sibling_of);
+  p.seed = static_cast<std::uint64_t>(of.seed);
+  p.space = sampler::parse_design_space(json::parse(of.space_json), "sweep '" + of.name + "'");
+  p.n = sibling_count(vm, of.name, of.sample_size - static_cast<int64_t>(p.space.include.size()));
+  read_sibling_recipe(train_args, json::parse(of.recipe_json), p);
 }
 
 // The plan, or nothing after printing --help.
@@ -254,6 +342,10 @@ std::optional<sweep::Plan> parse(const std::vector<std::string>& args) {
       po::collect_unrecognized(parsed.options, po::include_positional);
   sweep::Plan p;
   p.nds_version = NDS_VERSION;
+  if (vm.count("recipe-of")) {
+    read_sibling(vm, train_args, p);
+    return p;
+  }
   read_sweep_identity(vm, p);
   read_run_options(vm, p);
   std::string origin;
