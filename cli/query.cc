@@ -54,9 +54,10 @@ void print_sweeps(const store::Reader& reader, OutputFormat format) {
                  "best_top1_err", "created", "finished"},
                 2);
     for (const auto& s : sweeps) {
-      w.add({s.name, s.family, s.sample_size, s.counts.waiting, s.counts.running, s.counts.complete,
-             s.counts.diverged, s.counts.failed, err_text(s.best_top1_err),
-             format_time(s.created_at), format_time(s.finished_at)});
+      w.add({s.name, s.family, s.sample_size, s.counts[store::TrialState::kWaiting],
+             s.counts[store::TrialState::kRunning], s.counts[store::TrialState::kComplete],
+             s.counts[store::TrialState::kDiverged], s.counts[store::TrialState::kFailed],
+             err_text(s.best_top1_err), format_time(s.created_at), format_time(s.finished_at)});
     }
     w.finish();
     return;
@@ -69,9 +70,11 @@ void print_sweeps(const store::Reader& reader, OutputFormat format) {
   const auto text = [](const std::string& v) { return v.empty() ? Value{} : Value{v}; };
   for (const auto& s : sweeps) {
     w.add({s.id, s.name, s.family, s.sample_size, s.seed, text(s.parent), text(s.sibling_of),
-           s.counts.waiting, s.counts.running, s.counts.complete, s.counts.diverged,
-           s.counts.failed, real(s.best_top1_err), real(s.created_at), real(s.finished_at),
-           s.nds_version, text(s.torch_version), text(s.device), s.world_size});
+           s.counts[store::TrialState::kWaiting], s.counts[store::TrialState::kRunning],
+           s.counts[store::TrialState::kComplete], s.counts[store::TrialState::kDiverged],
+           s.counts[store::TrialState::kFailed], real(s.best_top1_err), real(s.created_at),
+           real(s.finished_at), s.nds_version, text(s.torch_version), text(s.device),
+           s.world_size});
   }
   w.finish();
 }

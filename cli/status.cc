@@ -84,12 +84,12 @@ int run_status(const std::vector<std::string>& args) {
       const store::StateCounts& c = s.summary.counts;
       std::cout << json_dump(json{{"sweep", s.summary.name},
                                   {"trials", c.total()},
-                                  {"waiting", c.waiting},
-                                  {"running", c.running},
+                                  {"waiting", c[store::TrialState::kWaiting]},
+                                  {"running", c[store::TrialState::kRunning]},
                                   {"stale", s.stale},
-                                  {"complete", c.complete},
-                                  {"failed", c.failed},
-                                  {"diverged", c.diverged},
+                                  {"complete", c[store::TrialState::kComplete]},
+                                  {"failed", c[store::TrialState::kFailed]},
+                                  {"diverged", c[store::TrialState::kDiverged]},
                                   {"attempts", s.attempts},
                                   {"references", s.references},
                                   {"finished", std::isfinite(s.summary.finished_at)},
@@ -110,10 +110,14 @@ int run_status(const std::vector<std::string>& args) {
   for (const cluster::SweepStatus& s : all) {
     const store::StateCounts& c = s.summary.counts;
     const bool finished = std::isfinite(s.summary.finished_at);
-    t.add({s.summary.name, std::to_string(c.total()), std::to_string(c.complete),
-           std::to_string(c.running) + (s.stale ? " (" + std::to_string(s.stale) + " stale)" : ""),
-           std::to_string(c.waiting), std::to_string(c.failed), std::to_string(c.diverged),
-           std::to_string(s.attempts), fixed(s.per_hour, 1), finished ? "done" : duration(s.eta_s),
+    t.add({s.summary.name, std::to_string(c.total()),
+           std::to_string(c[store::TrialState::kComplete]),
+           std::to_string(c[store::TrialState::kRunning]) +
+               (s.stale ? " (" + std::to_string(s.stale) + " stale)" : ""),
+           std::to_string(c[store::TrialState::kWaiting]),
+           std::to_string(c[store::TrialState::kFailed]),
+           std::to_string(c[store::TrialState::kDiverged]), std::to_string(s.attempts),
+           fixed(s.per_hour, 1), finished ? "done" : duration(s.eta_s),
            std::isfinite(s.summary.best_top1_err) ? fixed(s.summary.best_top1_err, 2) + "%" : "-"});
   }
   std::cout << t.str();

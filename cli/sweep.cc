@@ -404,8 +404,10 @@ void print_start(const sweep::Plan& plan, const sweep::Start& s) {
 void print_summary(const sweep::Plan& plan, const sweep::Summary& s) {
   const store::StateCounts& after = s.counts;
   const cluster::FarmReport& report = s.farm;
-  std::cout << "sweep " << plan.name << ": " << after.complete << " COMPLETE, " << after.failed
-            << " FAILED, " << after.diverged << " DIVERGED, " << after.waiting + after.running
+  std::cout << "sweep " << plan.name << ": " << after[store::TrialState::kComplete] << " COMPLETE, "
+            << after[store::TrialState::kFailed] << " FAILED, "
+            << after[store::TrialState::kDiverged] << " DIVERGED, "
+            << after[store::TrialState::kWaiting] + after[store::TrialState::kRunning]
             << " to do, of " << after.total()
             << " (this run: " << report.complete + report.failed + report.diverged
             << " finished in " << static_cast<int64_t>(report.wall_s + 0.5) << " s)\n"

@@ -37,7 +37,8 @@ SweepStatus status_of(const store::Reader& reader, const store::SweepSummary& su
       s.per_hour = static_cast<double>(k - 1) * 3600.0 / span;
     }
   }
-  const int64_t left = summary.counts.waiting + summary.counts.running;
+  const int64_t left =
+      summary.counts[store::TrialState::kWaiting] + summary.counts[store::TrialState::kRunning];
   if (left == 0)
     s.eta_s = 0;
   else if (std::isfinite(s.per_hour) && s.per_hour > 0)

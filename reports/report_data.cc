@@ -47,9 +47,11 @@ std::string utc_now() {
 }
 
 std::string state_summary(const store::StateCounts& c) {
-  return std::to_string(c.complete) + " COMPLETE, " + std::to_string(c.failed) + " FAILED, " +
-         std::to_string(c.diverged) + " DIVERGED, " + std::to_string(c.running) + " RUNNING, " +
-         std::to_string(c.waiting) + " WAITING";
+  return std::to_string(c[store::TrialState::kComplete]) + " COMPLETE, " +
+         std::to_string(c[store::TrialState::kFailed]) + " FAILED, " +
+         std::to_string(c[store::TrialState::kDiverged]) + " DIVERGED, " +
+         std::to_string(c[store::TrialState::kRunning]) + " RUNNING, " +
+         std::to_string(c[store::TrialState::kWaiting]) + " WAITING";
 }
 
 std::string no_models_note(const SweepData& d) {
@@ -214,11 +216,11 @@ json sweep_json(const SweepData& d, const SweepAnalysis& a, const ReportOptions&
       {"created_at", num(s.created_at)},
       {"finished_at", num(s.finished_at)},
       {"counts",
-       {{"WAITING", c.waiting},
-        {"RUNNING", c.running},
-        {"COMPLETE", c.complete},
-        {"FAILED", c.failed},
-        {"DIVERGED", c.diverged}}},
+       {{"WAITING", c[store::TrialState::kWaiting]},
+        {"RUNNING", c[store::TrialState::kRunning]},
+        {"COMPLETE", c[store::TrialState::kComplete]},
+        {"FAILED", c[store::TrialState::kFailed]},
+        {"DIVERGED", c[store::TrialState::kDiverged]}}},
       {"n", d.size()},
       {"n_references", d.references.size()},
       {"error", error_summary(d.errors)},

@@ -164,7 +164,7 @@ std::vector<SweepSummary> Reader::sweeps() const {
         "SELECT sweep_id, state, count(*) FROM trials WHERE latest = 1 GROUP BY sweep_id, state");
     while (c.step()) {
       const auto it = at.find(c.int64(0));
-      if (it != at.end()) out[it->second].counts.at(parse_trial_state(c.text(1))) = c.int64(2);
+      if (it != at.end()) out[it->second].counts[parse_trial_state(c.text(1))] = c.int64(2);
     }
   });
   return out;

@@ -6,6 +6,8 @@
 // top1_err); a double that was not measured is NaN (stored as NULL); optional
 // text is empty when absent (stored as NULL).
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,21 +22,22 @@ namespace nds::store {
 // FAILED attempt adds a new WAITING row for the same sample with attempt + 1;
 // every attempt's row is kept.
 enum class TrialState { kWaiting, kRunning, kComplete, kFailed, kDiverged };
+inline constexpr size_t kTrialStates = 5;  // how many TrialState values there are
 
 const char* to_string(TrialState state);  // "WAITING", "RUNNING", ...
 // Case-insensitive; throws std::invalid_argument naming `text`.
 TrialState parse_trial_state(const std::string& text);
 
-// Trials per state (the latest attempt of each sample only).
-struct StateCounts {
-  int64_t waiting = 0;
-  int64_t running = 0;
-  int64_t complete = 0;
-  int64_t failed = 0;
-  int64_t diverged = 0;
+// Trials per state (the latest attempt of each sample only), indexed by state:
+// counts[TrialState::kComplete].
+class StateCounts {
+ public:
+  int64_t& operator[](TrialState s) { return n_[static_cast<size_t>(s)]; }
+  int64_t operator[](TrialState s) const { return n_[static_cast<size_t>(s)]; }
+  int64_t total() const;
 
-  int64_t total() const { return waiting + running + complete + failed + diverged; }
-  int64_t& at(TrialState s);
+ private:
+  std::array<int64_t, kTrialStates> n_{};
 };
 
 // Metrics of one training epoch (epoch 1 is the first).

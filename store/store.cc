@@ -713,11 +713,11 @@ void Store::finish_sweep(int64_t sweep_id) {
     throw std::invalid_argument("no sweep with id " + std::to_string(sweep_id));
   const StateCounts c = counts(sweep_id);
   insert_event("sweep_finished", sweep_id, std::nullopt,
-               {{"complete", c.complete},
-                {"failed", c.failed},
-                {"diverged", c.diverged},
-                {"waiting", c.waiting},
-                {"running", c.running}});
+               {{"complete", c[TrialState::kComplete]},
+                {"failed", c[TrialState::kFailed]},
+                {"diverged", c[TrialState::kDiverged]},
+                {"waiting", c[TrialState::kWaiting]},
+                {"running", c[TrialState::kRunning]}});
   op.done();
 }
 
@@ -725,7 +725,7 @@ StateCounts Store::counts(int64_t sweep_id) {
   StateCounts c;
   Statement& s = stmt(kCounts);
   s.bind(1, sweep_id);
-  while (s.step()) c.at(parse_trial_state(s.text(0))) = s.int64(1);
+  while (s.step()) c[parse_trial_state(s.text(0))] = s.int64(1);
   s.reset();
   return c;
 }

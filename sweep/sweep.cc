@@ -84,7 +84,7 @@ Start Sweep::open(const Plan& plan) {
   cluster::send_go(comm(), go_message(opened_->total));
   Start start;
   start.total = opened_->total;
-  start.complete = opened_->store->counts(opened_->sweep_id).complete;
+  start.complete = opened_->store->counts(opened_->sweep_id)[store::TrialState::kComplete];
   start.resumed = opened_->resumed;
   start.grown_from = opened_->grown_from;
   start.requeued = opened_->requeued;
@@ -158,7 +158,8 @@ Summary Sweep::summarize(const cluster::FarmReport& report) {
   if (!report.store_error.empty()) return s;
   store::Store& store = *opened_->store;
   s.counts = store.counts(opened_->sweep_id);
-  if (!report.interrupted && s.counts.waiting == 0 && s.counts.running == 0)
+  if (!report.interrupted && s.counts[store::TrialState::kWaiting] == 0 &&
+      s.counts[store::TrialState::kRunning] == 0)
     store.finish_sweep(opened_->sweep_id);
   store.flush();
   return s;

@@ -143,7 +143,7 @@ TEST(SweepCli, LargerNGrowsTheSweepAndSmallerNIsRefused) {
     const store::Reader reader(dir.file("r.db"));
     const store::SweepSummary s = reader.sweep("s");
     EXPECT_EQ(s.sample_size, 6);
-    EXPECT_EQ(s.counts.complete, 6);
+    EXPECT_EQ(s.counts[store::TrialState::kComplete], 6);
     EXPECT_TRUE(std::isfinite(s.finished_at));
   }
   const std::vector<nlohmann::json> events = grown_events(dir.file("r.db"));
@@ -203,8 +203,8 @@ TEST(SweepCli, InjectedFailuresAreFailedAndTheRestComplete) {
   ASSERT_EQ(r.code, 0) << r.err;
   store::Reader reader(dir.file("r.db"));
   const store::SweepSummary s = reader.sweep("s");
-  EXPECT_EQ(s.counts.complete, 10);
-  EXPECT_EQ(s.counts.failed, 2);
+  EXPECT_EQ(s.counts[store::TrialState::kComplete], 10);
+  EXPECT_EQ(s.counts[store::TrialState::kFailed], 2);
   for (const store::TrialRecord& t : reader.trials("s")) {
     const bool injected = t.sample_index == 1 || t.sample_index == 4;
     EXPECT_EQ(t.state, injected ? store::TrialState::kFailed : store::TrialState::kComplete);
@@ -243,15 +243,15 @@ TEST(SweepCli, SigtermReleasesRunningTrialsAndTheSameCommandResumes) {
   {
     store::Reader reader(dir.file("r.db"));
     const store::SweepSummary s = reader.sweep("s");
-    EXPECT_EQ(s.counts.running, 0);
-    EXPECT_GT(s.counts.waiting, 0);
+    EXPECT_EQ(s.counts[store::TrialState::kRunning], 0);
+    EXPECT_GT(s.counts[store::TrialState::kWaiting], 0);
   }
   const CmdResult again = run_nds(cmd);
   ASSERT_EQ(again.code, 0) << again.err;
   store::Reader reader(dir.file("r.db"));
   store::TrialQuery q;
   q.all_attempts = true;
-  EXPECT_EQ(reader.sweep("s").counts.complete, 12);
+  EXPECT_EQ(reader.sweep("s").counts[store::TrialState::kComplete], 12);
   EXPECT_EQ(reader.trials("s", q).size(), 12u);  // released, not failed: no extra attempts
 }
 
@@ -293,7 +293,7 @@ TEST(SweepCli, UnknownParentIsRefused) {
   const store::Reader r(dir.file("r.db"));
   ASSERT_EQ(r.sweeps().size(), 1u);
   EXPECT_EQ(r.sweeps()[0].name, "s");
-  EXPECT_EQ(r.sweeps()[0].counts.complete, 12);
+  EXPECT_EQ(r.sweeps()[0].counts[store::TrialState::kComplete], 12);
   EXPECT_EQ(dir.files(), (std::set<std::string>{"child.json", "r.db"}));
 }
 

@@ -74,7 +74,8 @@ void wait_for_complete(const ScratchDir& dir, int n, double seconds) {
   for (int i = 0; i < seconds * 20; ++i) {
     usleep(50 * 1000);
     try {
-      if (store::Reader(dir.file("r.db")).sweep("s").counts.complete >= n) return;
+      if (store::Reader(dir.file("r.db")).sweep("s").counts[store::TrialState::kComplete] >= n)
+        return;
     } catch (const std::exception&) {
       // not created yet
     }
@@ -154,8 +155,8 @@ TEST(SweepMpi, InjectedFailuresAreRecordedAndWorkersGoOn) {
       shell(mpirun(3) + kNds + sweep_args(dir, 12, "noop:10:fail=0,5,7"), dir.path());
   ASSERT_EQ(r.code, 0) << r.err;
   const store::SweepSummary s = store::Reader(dir.file("r.db")).sweep("s");
-  EXPECT_EQ(s.counts.failed, 3);
-  EXPECT_EQ(s.counts.complete, 9);
+  EXPECT_EQ(s.counts[store::TrialState::kFailed], 3);
+  EXPECT_EQ(s.counts[store::TrialState::kComplete], 9);
 }
 
 TEST(SweepMpi, Sigusr1StopsReleasesAndResumes) {
@@ -171,8 +172,8 @@ TEST(SweepMpi, Sigusr1StopsReleasesAndResumes) {
   const std::string err = store::testing::read_bytes(dir.file("err1.txt"));
   EXPECT_NE(err.find("run the same command to resume"), std::string::npos) << err;
   const store::SweepSummary s = store::Reader(dir.file("r.db")).sweep("s");
-  EXPECT_EQ(s.counts.running, 0);
-  EXPECT_LT(s.counts.complete, 12);
+  EXPECT_EQ(s.counts[store::TrialState::kRunning], 0);
+  EXPECT_LT(s.counts[store::TrialState::kComplete], 12);
 
   const CmdResult again = shell(cmd, dir.path());
   ASSERT_EQ(again.code, 0) << again.err;
@@ -290,7 +291,7 @@ TEST(SweepMpi, HungWorkerIsGivenUpAndTheJobEndsWithoutIt) {
   EXPECT_NE(lost->error.find("no heartbeat from rank 1"), std::string::npos) << lost->error;
   EXPECT_FALSE(lost->latest);  // a new attempt took its place
   const store::SweepSummary s = store::Reader(dir.file("r.db")).sweep("s");
-  EXPECT_EQ(s.counts.complete, 12);
+  EXPECT_EQ(s.counts[store::TrialState::kComplete], 12);
   EXPECT_TRUE(std::isfinite(s.finished_at));
 }
 

@@ -203,8 +203,8 @@ TEST(Farm, SerialRunsEveryTrialOnceAndInjectsFailures) {
   EXPECT_EQ(r.failed, 2);
   EXPECT_FALSE(r.interrupted);
   const store::StateCounts c = s.counts(id);
-  EXPECT_EQ(c.complete, 8);
-  EXPECT_EQ(c.failed, 2);
+  EXPECT_EQ(c[store::TrialState::kComplete], 8);
+  EXPECT_EQ(c[store::TrialState::kFailed], 2);
   s.flush();
 
   store::Reader reader(dir.file("r.db"));
@@ -262,15 +262,16 @@ TEST(Farm, StopReleasesTheRunningTrialAndResumeFinishes) {
   EXPECT_TRUE(r.interrupted);
   EXPECT_EQ(r.complete, 2);
   store::StateCounts c = s.counts(id);
-  EXPECT_EQ(c.complete, 2);
-  EXPECT_EQ(c.running, 0);
-  EXPECT_EQ(c.waiting, 4);  // the interrupted one is WAITING again, same attempt
+  EXPECT_EQ(c[store::TrialState::kComplete], 2);
+  EXPECT_EQ(c[store::TrialState::kRunning], 0);
+  EXPECT_EQ(c[store::TrialState::kWaiting],
+            4);  // the interrupted one is WAITING again, same attempt
 
   auto runner = make_noop_runner({});
   const FarmReport again = run_serial(s, id, *runner, json::object(), {});
   EXPECT_EQ(again.complete, 4);
   c = s.counts(id);
-  EXPECT_EQ(c.complete, 6);
+  EXPECT_EQ(c[store::TrialState::kComplete], 6);
   s.flush();
   store::Reader reader(dir.file("r.db"));
   store::TrialQuery q;
@@ -301,8 +302,8 @@ TEST(Status, CountsThroughputAndEta) {
   const std::vector<SweepStatus> all = sweep_status(reader, "farm", 600, store::unix_now());
   ASSERT_EQ(all.size(), 1u);
   const SweepStatus& st = all[0];
-  EXPECT_EQ(st.summary.counts.complete, 3);
-  EXPECT_EQ(st.summary.counts.waiting, 2);
+  EXPECT_EQ(st.summary.counts[store::TrialState::kComplete], 3);
+  EXPECT_EQ(st.summary.counts[store::TrialState::kWaiting], 2);
   EXPECT_NEAR(st.per_hour, 60.0, 1e-9);  // 2 intervals over 120 s
   EXPECT_NEAR(st.eta_s, 120.0, 1e-9);    // 2 left at 60/h
   EXPECT_THROW(sweep_status(reader, "nope", 600, 0), std::invalid_argument);

@@ -113,8 +113,8 @@ TEST(StoreConcurrency, ReadersNeverBlockTheWriter) {
   Reader r(path);
   int64_t complete = 0;
   for (const auto& s : r.sweeps()) {
-    EXPECT_EQ(s.counts.running, 0);
-    complete += s.counts.complete;
+    EXPECT_EQ(s.counts[TrialState::kRunning], 0);
+    complete += s.counts[TrialState::kComplete];
   }
   EXPECT_GE(complete, batches.load() * kPerBatch);
 }
@@ -202,7 +202,7 @@ void killed_writer(JournalMode journal) {
   try {
     Reader r(path);
     EXPECT_EQ(r.db().query_text("PRAGMA integrity_check"), "ok");
-    expect_whole_committed_batches(r.sweeps()[0].counts.complete, committed, kBatch);
+    expect_whole_committed_batches(r.sweeps()[0].counts[TrialState::kComplete], committed, kBatch);
   } catch (const DatabaseFileError& e) {
     EXPECT_EQ(journal, JournalMode::kDelete) << e.what();
     EXPECT_NE(std::string(e.what()).find("hot journal"), std::string::npos) << e.what();
@@ -213,9 +213,9 @@ void killed_writer(JournalMode journal) {
     const auto id = again.find_sweep("k");
     ASSERT_TRUE(id);
     const StateCounts c = again.counts(*id);
-    expect_whole_committed_batches(c.complete, committed, kBatch);
-    EXPECT_EQ(c.running, 0);  // the uncommitted claims vanished with their batch
-    EXPECT_EQ(again.db().query_int("SELECT count(*) FROM epochs"), c.complete * 10);
+    expect_whole_committed_batches(c[TrialState::kComplete], committed, kBatch);
+    EXPECT_EQ(c[TrialState::kRunning], 0);  // the uncommitted claims vanished with their batch
+    EXPECT_EQ(again.db().query_int("SELECT count(*) FROM epochs"), c[TrialState::kComplete] * 10);
   }
   Reader r(path);
   EXPECT_EQ(r.db().query_text("PRAGMA integrity_check"), "ok");

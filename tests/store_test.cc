@@ -83,7 +83,7 @@ TEST(Store, SweepsModelsAndWaitingTrials) {
   ScratchDir dir;
   Store s(dir.file("r.db"), {});
   const int64_t a = s.create_sweep(fake_sweep("a"), fake_trials(5));
-  EXPECT_EQ(s.counts(a).waiting, 5);
+  EXPECT_EQ(s.counts(a)[TrialState::kWaiting], 5);
   EXPECT_EQ(s.counts(a).total(), 5);
   // A refined sweep re-using two of the models: models are shared by hash.
   auto trials = fake_trials(2, 3);
@@ -238,7 +238,7 @@ TEST(Store, ClaimHeartbeatComplete) {
   const auto c1 = s.claim(id, {3, "node8", "cuda:1"});
   ASSERT_TRUE(c1);
   EXPECT_EQ(c1->sample_index, 1);
-  EXPECT_EQ(s.counts(id).running, 2);
+  EXPECT_EQ(s.counts(id)[TrialState::kRunning], 2);
 
   t = 1010;
   EXPECT_TRUE(s.heartbeat(c0->trial_id));
@@ -293,9 +293,9 @@ TEST(Store, RequeuesStaleRunningTrialsKeepingEachAttempt) {
   t = 1100;  // dead's heartbeat is 100 s old, alive's 50 s
   EXPECT_EQ(s.requeue_stale(id, 60), 1);
   StateCounts c = s.counts(id);
-  EXPECT_EQ(c.waiting, 1);
-  EXPECT_EQ(c.running, 1);
-  EXPECT_EQ(c.failed, 0);  // the failed attempt is no longer the current one
+  EXPECT_EQ(c[TrialState::kWaiting], 1);
+  EXPECT_EQ(c[TrialState::kRunning], 1);
+  EXPECT_EQ(c[TrialState::kFailed], 0);  // the failed attempt is no longer the current one
   // The dead worker reports late: refused, the new attempt is untouched.
   EXPECT_FALSE(s.complete(dead->trial_id, fake_result(1, 1)));
   const auto again = s.claim(id, {3, "nodeC", ""});
@@ -309,8 +309,8 @@ TEST(Store, RequeuesStaleRunningTrialsKeepingEachAttempt) {
   s.heartbeat(alive->trial_id);
   EXPECT_EQ(s.requeue_stale(id, 60, 2), 0);
   c = s.counts(id);
-  EXPECT_EQ(c.failed, 1);
-  EXPECT_EQ(c.running, 1);
+  EXPECT_EQ(c[TrialState::kFailed], 1);
+  EXPECT_EQ(c[TrialState::kRunning], 1);
   s.flush();
 
   Reader r(dir.file("r.db"));
@@ -351,8 +351,8 @@ TEST(Store, RequeuesFailedTrialsUpToTheLimit) {
   s.diverge(d->trial_id, fake_result(3, 2), "nan");
   EXPECT_EQ(s.requeue_failed(id, 10), 1);  // only sample 0, now allowed 10 attempts
   const StateCounts c = s.counts(id);
-  EXPECT_EQ(c.waiting, 1);
-  EXPECT_EQ(c.diverged, 1);
+  EXPECT_EQ(c[TrialState::kWaiting], 1);
+  EXPECT_EQ(c[TrialState::kDiverged], 1);
   s.flush();
   Reader r(dir.file("r.db"));
   TrialQuery q;
@@ -382,8 +382,8 @@ TEST(Store, ReleasesRunningTrialsToWaitingInTheSameRow) {
   EXPECT_EQ(s.release_running(id), 1);
   EXPECT_FALSE(s.release(second->trial_id));  // already WAITING
   StateCounts c = s.counts(id);
-  EXPECT_EQ(c.complete, 1);
-  EXPECT_EQ(c.waiting, 2);
+  EXPECT_EQ(c[TrialState::kComplete], 1);
+  EXPECT_EQ(c[TrialState::kWaiting], 2);
   // The released sample comes back first, as the same attempt.
   const auto again = s.claim(id, {3, "m", ""});
   ASSERT_TRUE(again);
@@ -556,7 +556,7 @@ TEST(Store, BatchesCommitTogether) {
   Store s(dir.file("r.db"), o);
   const int64_t id = s.create_sweep(fake_sweep("a"), fake_trials(30));
   Reader r(dir.file("r.db"));
-  const auto running = [&] { return r.sweeps()[0].counts.running; };
+  const auto running = [&] { return r.sweeps()[0].counts[TrialState::kRunning]; };
   for (int i = 0; i < 9; ++i) s.claim(id, {0, "n", ""});
   EXPECT_EQ(running(), 0);  // the batch is still open
   s.claim(id, {0, "n", ""});
@@ -584,7 +584,7 @@ TEST(Store, BusyCommitKeepsTheBatchInRollbackMode) {
   Reader r(dir.file("r.db"));
   s.claim(id, {0, "n", ""});
   r.snapshot([&] {
-    EXPECT_EQ(r.sweeps()[0].counts.running, 0);  // holds a shared lock from here
+    EXPECT_EQ(r.sweeps()[0].counts[TrialState::kRunning], 0);  // holds a shared lock from here
     try {
       s.flush();
       ADD_FAILURE() << "COMMIT went through a reader's lock";
@@ -593,7 +593,7 @@ TEST(Store, BusyCommitKeepsTheBatchInRollbackMode) {
     }
   });
   s.flush();
-  EXPECT_EQ(r.sweeps()[0].counts.running, 1);
+  EXPECT_EQ(r.sweeps()[0].counts[TrialState::kRunning], 1);
 }
 
 // While a reader holds its lock (rollback journal), commits that fall due are
@@ -610,7 +610,7 @@ TEST(Store, DueCommitsWaitForAReaderWithoutBlockingWrites) {
   const int64_t id = s.create_sweep(fake_sweep("a"), fake_trials(40));
   Reader r(dir.file("r.db"));
   r.snapshot([&] {
-    EXPECT_EQ(r.sweeps()[0].counts.running, 0);  // holds a shared lock from here
+    EXPECT_EQ(r.sweeps()[0].counts[TrialState::kRunning], 0);  // holds a shared lock from here
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < 30; ++i) {
       ASSERT_TRUE(s.claim(id, {0, "n", ""}));
@@ -626,7 +626,7 @@ TEST(Store, DueCommitsWaitForAReaderWithoutBlockingWrites) {
     committed = s.flush_if_due();
   }
   EXPECT_TRUE(committed);
-  EXPECT_EQ(r.sweeps()[0].counts.running, 30);  // every write kept while it waited
+  EXPECT_EQ(r.sweeps()[0].counts[TrialState::kRunning], 30);  // every write kept while it waited
 }
 
 // An attempt whose worker was lost is FAILED and marked lost, gets a new

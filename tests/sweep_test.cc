@@ -81,7 +81,7 @@ TEST(Sweep, RunsAPlanInProcessThenResumesAndGrowsIt) {
     const Summary s = sweep.run();
     EXPECT_TRUE(s.farm.store_error.empty());
     EXPECT_EQ(s.farm.dispatched, 3);
-    EXPECT_EQ(s.counts.complete, 3);
+    EXPECT_EQ(s.counts[store::TrialState::kComplete], 3);
     EXPECT_EQ(s.trainers, 1);
   }
   {
@@ -92,7 +92,7 @@ TEST(Sweep, RunsAPlanInProcessThenResumesAndGrowsIt) {
     EXPECT_EQ(start.complete, 3);
     const Summary s = sweep.run();
     EXPECT_EQ(s.farm.dispatched, 2);
-    EXPECT_EQ(s.counts.complete, 5);
+    EXPECT_EQ(s.counts[store::TrialState::kComplete], 5);
   }
   store::Reader reader(dir.file("s.db"));
   EXPECT_EQ(reader.db().query_int("SELECT count(*) FROM trials WHERE state = 'COMPLETE'"), 5);
