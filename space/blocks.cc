@@ -3,12 +3,7 @@
 namespace nds {
 
 Block make_block(BlockKind kind, int stage, int w_in, int w_out) {
-  Block b;
-  b.kind = kind;
-  b.stage = stage;
-  b.w_in = w_in;
-  b.w_out = w_out;
-  return b;
+  return Block{kind, stage, w_in, w_out};  // Block's first four fields; the rest keep defaults
 }
 
 Block window_block(BlockKind kind, int stage, int w_in, int w_out, int kernel, int stride,

@@ -18,6 +18,14 @@ struct Complexity {
   int64_t params = 0;
   int64_t flops = 0;
   int64_t acts = 0;
+
+  // Adds `o`'s counts to these (unchecked: complexity() checks its sums).
+  Complexity& operator+=(const Complexity& o) {
+    params += o.params;
+    flops += o.flops;
+    acts += o.acts;
+    return *this;
+  }
 };
 
 // Output tensor shape after a block (per image).

@@ -54,9 +54,7 @@ NetSummary summarize(const NetSpec& spec, int resolution) {
     // may declare more total stride than an int holds.
     st.stride = static_cast<int>(std::min<int64_t>(int64_t{st.stride} * declared_stride(b),
                                                    std::numeric_limits<int>::max()));
-    st.cost.params += per_block[i].cost.params;
-    st.cost.flops += per_block[i].cost.flops;
-    st.cost.acts += per_block[i].cost.acts;
+    st.cost += per_block[i].cost;
     st.out = per_block[i].out;
     const Block*& m = main[static_cast<size_t>(b.stage)];
     if (!m && !is_auxiliary(b.kind)) {

@@ -14,8 +14,8 @@ constexpr const char* kPyclsZoo = "pycls model zoo (dds_baselines), complexity p
 constexpr const char* kTorchvision = "torchvision.models";
 
 json regnet(int depth, int w_0, double w_a, double w_m, int group_width, bool se) {
-  json j = {{"family", "regnet"}, {"depth", depth},  {"w_0", w_0},
-            {"w_a", w_a},         {"w_m", w_m},      {"group_width", group_width}};
+  json j = {{"family", "regnet"}, {"depth", depth}, {"w_0", w_0},
+            {"w_a", w_a},         {"w_m", w_m},     {"group_width", group_width}};
   if (se) j["se_ratio"] = 0.25;
   return j;
 }
@@ -66,35 +66,37 @@ std::vector<FixedPoint> build_table() {
       densenet(32, {6, 12, 64, 48}, 64));
   add("xception", "Chollet 2017; Keras applications", {{"family", "xception"}});
 
-  // pycls's RegNet zoo: (name suffix, depth, w_0, w_a, w_m, group width).
-  struct Zoo {
-    const char* suffix;
+  // pycls's RegNet zoo, a row per size: its name suffix, then RegNetX's and
+  // RegNetY's rule (depth, w_0, w_a, w_m, group width).
+  struct Rule {
     int depth, w_0;
     double w_a, w_m;
     int group_width;
   };
-  static constexpr Zoo kRegNetX[] = {
-      {"200mf", 13, 24, 36.44, 2.49, 8},    {"400mf", 22, 24, 24.48, 2.54, 16},
-      {"600mf", 16, 48, 36.97, 2.24, 24},   {"800mf", 16, 56, 35.73, 2.28, 16},
-      {"1_6gf", 18, 80, 34.01, 2.25, 24},   {"3_2gf", 25, 88, 26.31, 2.25, 48},
-      {"4gf", 23, 96, 38.65, 2.43, 40},     {"6_4gf", 17, 184, 60.83, 2.07, 56},
-      {"8gf", 23, 80, 49.56, 2.88, 120},    {"12gf", 19, 168, 73.36, 2.37, 112},
-      {"16gf", 22, 216, 55.59, 2.1, 128},   {"32gf", 23, 320, 69.86, 2.0, 168},
+  struct Size {
+    const char* suffix;
+    Rule x, y;
   };
-  static constexpr Zoo kRegNetY[] = {
-      {"200mf", 13, 24, 36.44, 2.49, 8},    {"400mf", 16, 48, 27.89, 2.09, 8},
-      {"600mf", 15, 48, 32.54, 2.32, 16},   {"800mf", 14, 56, 38.84, 2.4, 16},
-      {"1_6gf", 27, 48, 20.71, 2.65, 24},   {"3_2gf", 21, 80, 42.63, 2.66, 24},
-      {"4gf", 22, 96, 31.41, 2.24, 64},     {"6_4gf", 25, 112, 33.22, 2.27, 72},
-      {"8gf", 17, 192, 76.82, 2.19, 56},    {"12gf", 19, 168, 73.36, 2.37, 112},
-      {"16gf", 18, 200, 106.23, 2.48, 112}, {"32gf", 20, 232, 115.89, 2.53, 232},
+  static constexpr Size kRegNet[] = {
+      {"200mf", {13, 24, 36.44, 2.49, 8}, {13, 24, 36.44, 2.49, 8}},
+      {"400mf", {22, 24, 24.48, 2.54, 16}, {16, 48, 27.89, 2.09, 8}},
+      {"600mf", {16, 48, 36.97, 2.24, 24}, {15, 48, 32.54, 2.32, 16}},
+      {"800mf", {16, 56, 35.73, 2.28, 16}, {14, 56, 38.84, 2.4, 16}},
+      {"1_6gf", {18, 80, 34.01, 2.25, 24}, {27, 48, 20.71, 2.65, 24}},
+      {"3_2gf", {25, 88, 26.31, 2.25, 48}, {21, 80, 42.63, 2.66, 24}},
+      {"4gf", {23, 96, 38.65, 2.43, 40}, {22, 96, 31.41, 2.24, 64}},
+      {"6_4gf", {17, 184, 60.83, 2.07, 56}, {25, 112, 33.22, 2.27, 72}},
+      {"8gf", {23, 80, 49.56, 2.88, 120}, {17, 192, 76.82, 2.19, 56}},
+      {"12gf", {19, 168, 73.36, 2.37, 112}, {19, 168, 73.36, 2.37, 112}},
+      {"16gf", {22, 216, 55.59, 2.1, 128}, {18, 200, 106.23, 2.48, 112}},
+      {"32gf", {23, 320, 69.86, 2.0, 168}, {20, 232, 115.89, 2.53, 232}},
   };
-  for (const Zoo& z : kRegNetX)
-    add(("regnet_x_" + std::string(z.suffix)).c_str(), kPyclsZoo,
-        regnet(z.depth, z.w_0, z.w_a, z.w_m, z.group_width, false));
-  for (const Zoo& z : kRegNetY)
-    add(("regnet_y_" + std::string(z.suffix)).c_str(), kPyclsZoo,
-        regnet(z.depth, z.w_0, z.w_a, z.w_m, z.group_width, true));
+  const auto add_regnet = [&](const char* variant, const char* suffix, const Rule& r, bool se) {
+    add((std::string("regnet_") + variant + "_" + suffix).c_str(), kPyclsZoo,
+        regnet(r.depth, r.w_0, r.w_a, r.w_m, r.group_width, se));
+  };
+  for (const Size& z : kRegNet) add_regnet("x", z.suffix, z.x, false);
+  for (const Size& z : kRegNet) add_regnet("y", z.suffix, z.y, true);
   return t;
 }
 
