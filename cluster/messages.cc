@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace nds::cluster {
 namespace {
@@ -18,6 +19,19 @@ double number_from(const json& j, const char* key) {
   if (it == j.end() || it->is_null()) return std::numeric_limits<double>::quiet_NaN();
   return it->get<double>();
 }
+
+// An epoch's real-valued metrics and their keys in the messages (NaN is sent
+// as null), one list for both directions.
+using store::EpochMetrics;
+constexpr std::pair<const char*, double EpochMetrics::*> kEpochNumbers[] = {
+    {"train_loss", &EpochMetrics::train_loss},
+    {"train_top1_err", &EpochMetrics::train_top1_err},
+    {"train_top5_err", &EpochMetrics::train_top5_err},
+    {"test_top1_err", &EpochMetrics::test_top1_err},
+    {"test_top5_err", &EpochMetrics::test_top5_err},
+    {"lr", &EpochMetrics::lr},
+    {"seconds", &EpochMetrics::seconds},
+};
 
 TrialStatus status_from(const std::string& s) {
   for (TrialStatus t : {TrialStatus::kComplete, TrialStatus::kDiverged, TrialStatus::kFailed,
@@ -175,26 +189,15 @@ store::ClaimedTrial claimed_from_json(const json& j) {
 }
 
 json to_json(const store::EpochMetrics& m) {
-  return {{"epoch", m.epoch},
-          {"train_loss", number(m.train_loss)},
-          {"train_top1_err", number(m.train_top1_err)},
-          {"train_top5_err", number(m.train_top5_err)},
-          {"test_top1_err", number(m.test_top1_err)},
-          {"test_top5_err", number(m.test_top5_err)},
-          {"lr", number(m.lr)},
-          {"seconds", number(m.seconds)}};
+  json j = {{"epoch", m.epoch}};
+  for (const auto& [key, field] : kEpochNumbers) j[key] = number(m.*field);
+  return j;
 }
 
 store::EpochMetrics epoch_from_json(const json& j) {
   store::EpochMetrics m;
   m.epoch = j.at("epoch").get<int64_t>();
-  m.train_loss = number_from(j, "train_loss");
-  m.train_top1_err = number_from(j, "train_top1_err");
-  m.train_top5_err = number_from(j, "train_top5_err");
-  m.test_top1_err = number_from(j, "test_top1_err");
-  m.test_top5_err = number_from(j, "test_top5_err");
-  m.lr = number_from(j, "lr");
-  m.seconds = number_from(j, "seconds");
+  for (const auto& [key, field] : kEpochNumbers) m.*field = number_from(j, key);
   return m;
 }
 
