@@ -30,13 +30,13 @@ double parallel_over(int64_t n, int threads, const Body& body) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-SideStats side_stats(std::vector<int> v) {
-  if (v.empty()) return {};
-  std::sort(v.begin(), v.end());
-  return {v.front(), v[v.size() / 2], v.back()};
-}
-
 }  // namespace
+
+SideStats SideStats::of(std::vector<int> sides) {
+  if (sides.empty()) return {};
+  std::sort(sides.begin(), sides.end());
+  return {sides.front(), sides[sides.size() / 2], sides.back()};
+}
 
 SplitCheck check_images(const ImageList& list, int num_classes, int threads) {
   const int64_t n = list.size();
@@ -73,8 +73,8 @@ SplitCheck check_images(const ImageList& list, int num_classes, int threads) {
     c.min_per_class = *std::min_element(per_class.begin(), per_class.end());
     c.max_per_class = *std::max_element(per_class.begin(), per_class.end());
   }
-  c.width = side_stats(std::move(good_w));
-  c.height = side_stats(std::move(good_h));
+  c.width = SideStats::of(std::move(good_w));
+  c.height = SideStats::of(std::move(good_h));
   return c;
 }
 

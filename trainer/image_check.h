@@ -11,7 +11,12 @@
 
 namespace nds::trainer {
 
+// The smallest, median and largest of one side (width or height) of a
+// split's readable images.
 struct SideStats {
+  // Of `sides` (all 0 when there are none).
+  static SideStats of(std::vector<int> sides);
+
   int min = 0;
   int median = 0;
   int max = 0;
@@ -22,7 +27,7 @@ struct SplitCheck {
   int classes = 0;
   int64_t min_per_class = 0;  // files per class
   int64_t max_per_class = 0;
-  SideStats width, height;    // of the readable images
+  SideStats width, height;  // of the readable images
   struct Bad {
     std::string file;
     std::string reason;
