@@ -109,6 +109,20 @@ const BlockCost& stem_cost(const AnyNetParams& p, int in_channels, int resolutio
   return last.cost;
 }
 
+// anynet_block_kind(type), remembered from the last call: a space fixes the
+// block type, and three string comparisons per candidate add up.
+BlockKind block_kind(const std::string& type) {
+  thread_local std::string last_type;
+  thread_local BlockKind last_kind;
+  thread_local bool known = false;  // whether last_type holds a known type
+  if (!known || type != last_type) {
+    last_kind = anynet_block_kind(type);  // throws for an unknown type
+    last_type = type;
+    known = true;
+  }
+  return last_kind;
+}
+
 // The cost of the network expand_anynet builds from `p` with the resolved
 // widths, bottleneck multipliers and group widths: the stem, each stage's
 // first block and (depth - 1) times one of its later, identical blocks, then
@@ -141,7 +155,7 @@ Complexity count(const AnyNetParams& p, BlockKind kind, const std::vector<int>& 
 std::optional<Complexity> estimate(const AnyNetParams& p, int in_channels, int num_classes,
                                    int resolution) {
   if (!stage_lists_valid(p)) return std::nullopt;
-  const BlockKind kind = anynet_block_kind(p.block_type);
+  const BlockKind kind = block_kind(p.block_type);
   const bool bottleneck = kind == BlockKind::kResBottleneck;
   if (!bottleneck && (!p.bottleneck_ratios.empty() || !p.group_widths.empty() || p.se_ratio > 0))
     return std::nullopt;
@@ -236,9 +250,12 @@ bool regnet_stage_plan(const RegNetParams& p, const RegNetWidths& g, AnyNetParam
   if (p.group_width > widest) return false;
   const size_t n = g.widths.size();
   AnyNetParams& a = *out;
-  a.stem_type = p.stem_type;
+  // Assigned only when they differ: the plan is rebuilt for every candidate
+  // and these strings rarely change.
+  static const std::string kBottleneck = "res_bottleneck_block";
+  if (a.stem_type != p.stem_type) a.stem_type = p.stem_type;
   a.stem_w = p.stem_w;
-  a.block_type = "res_bottleneck_block";
+  if (a.block_type != kBottleneck) a.block_type = kBottleneck;
   a.depths.assign(g.depths.begin(), g.depths.end());
   a.widths.assign(g.widths.begin(), g.widths.end());
   a.strides.assign(n, p.stride);

@@ -50,7 +50,16 @@ bool to_int(const Value& v, int* out) {
 }
 
 bool read_int(const Candidate& c, const Candidate::Param* p, int* out) {
-  return !p || (!p->list && to_int(c.at(*p), out));
+  if (!p) return true;
+  if (p->list) return false;
+  const Value& v = c.at(*p);
+  // An int distribution's draw is a whole number already: only its size is
+  // checked (the common case, without to_int's libm calls).
+  if (!v.ref && v.integer && std::fabs(v.number) <= kIntLimit) {
+    *out = static_cast<int>(v.number);
+    return true;
+  }
+  return to_int(v, out);
 }
 
 bool read_double(const Candidate& c, const Candidate::Param* p, double* out) {
@@ -141,6 +150,28 @@ void clamp_anynet_groups(json& params) {
   }
 }
 
+// The RegNet parameters the sampler reads, each into an int or a double
+// field of RegNetParams (stem_type, neither, is the one string).
+struct RegNetField {
+  const char* key;
+  int RegNetParams::*as_int;
+  double RegNetParams::*as_double;
+};
+constexpr RegNetField kRegNetFields[] = {
+    {"depth", &RegNetParams::depth, nullptr},
+    {"w_0", &RegNetParams::w_0, nullptr},
+    {"w_a", nullptr, &RegNetParams::w_a},
+    {"w_m", nullptr, &RegNetParams::w_m},
+    {"group_width", &RegNetParams::group_width, nullptr},
+    {"bottleneck_ratio", nullptr, &RegNetParams::bottleneck_ratio},
+    {"se_ratio", nullptr, &RegNetParams::se_ratio},
+    {"stride", &RegNetParams::stride, nullptr},
+    {"stem_type", nullptr, nullptr},
+    {"stem_w", &RegNetParams::stem_w, nullptr},
+    {"head_w", &RegNetParams::head_w, nullptr},
+    {"quantum", &RegNetParams::quantum, nullptr},
+};
+
 // One index's candidate loop: the checks in order, with their tallies.
 class Attempt {
  public:
@@ -174,9 +205,7 @@ class Attempt {
     regnet_family_ = space.family == "regnet";
     anynet_family_ = space.family == "anynet";
     if (regnet_family_) {
-      for (const char* key : {"depth", "w_0", "w_a", "w_m", "group_width", "bottleneck_ratio",
-                              "se_ratio", "stride", "stem_type", "stem_w", "head_w", "quantum"})
-        slots_.push_back(slot(key));
+      for (const RegNetField& f : kRegNetFields) slots_.push_back(slot(f.key));
       prepare_regnet();
     } else if (anynet_family_) {
       for (const char* key : {"stem_type", "stem_w", "block_type", "depths", "widths", "strides",
@@ -223,25 +252,21 @@ class Attempt {
     return false;
   }
 
-  // Reads RegNet field i (in slots_ order) from the candidate into `r`.
+  // Reads RegNet field i (in kRegNetFields order) from the candidate into `r`.
   bool read_regnet_field(size_t i, RegNetParams& r) const {
+    const RegNetField& f = kRegNetFields[i];
     const Candidate::Param* p = slots_[i];
-    const Candidate& c = candidate_;
-    switch (i) {
-      case 0: return read_int(c, p, &r.depth);
-      case 1: return read_int(c, p, &r.w_0);
-      case 2: return read_double(c, p, &r.w_a);
-      case 3: return read_double(c, p, &r.w_m);
-      case 4: return read_int(c, p, &r.group_width);
-      case 5: return read_double(c, p, &r.bottleneck_ratio);
-      case 6: return read_double(c, p, &r.se_ratio);
-      case 7: return read_int(c, p, &r.stride);
-      case 8: return read_string(c, p, &r.stem_type);
-      case 9: return read_int(c, p, &r.stem_w);
-      case 10: return read_int(c, p, &r.head_w);
-      case 11: return read_int(c, p, &r.quantum);
-    }
-    return false;
+    if (f.as_int) return read_int(candidate_, p, &(r.*f.as_int));
+    if (f.as_double) return read_double(candidate_, p, &(r.*f.as_double));
+    return read_string(candidate_, p, &r.stem_type);
+  }
+
+  // Whether RegNet field i always draws a plain number its field takes as it
+  // is: an int distribution, or a float one into a double field.
+  bool plain_number(size_t i) const {
+    const ParamDist& d = *slots_[i]->dist;
+    if (d.is_list()) return false;
+    return d.kind == DistKind::kInt || (d.kind == DistKind::kFloat && kRegNetFields[i].as_double);
   }
 
   // Fixed values are read once; each attempt reads only what it drew.
@@ -252,7 +277,7 @@ class Attempt {
       if (slots_[i]->dist->kind == DistKind::kFixed)
         regnet_fixed_ok_ = regnet_fixed_ok_ && read_regnet_field(i, regnet_fixed_);
       else
-        regnet_drawn_.push_back(i);
+        regnet_drawn_.push_back({i, plain_number(i) ? &candidate_.at(*slots_[i]) : nullptr});
     }
     regnet_ = regnet_fixed_;
   }
@@ -260,8 +285,22 @@ class Attempt {
   bool read_regnet() {
     if (!regnet_fixed_ok_) return false;
     regnet_.group_width = regnet_fixed_.group_width;  // the one field a check rewrites
-    for (size_t i : regnet_drawn_)
-      if (!read_regnet_field(i, regnet_)) return false;
+    for (const DrawnField& d : regnet_drawn_) {
+      if (!d.number) {
+        if (!read_regnet_field(d.slot, regnet_)) return false;
+        continue;
+      }
+      // What read_int and read_double accept of a plain number, inline: this
+      // runs for every drawn value of every candidate.
+      const RegNetField& f = kRegNetFields[d.slot];
+      if (!f.as_int) {
+        regnet_.*f.as_double = d.number->number;
+      } else if (std::fabs(d.number->number) <= kIntLimit) {
+        regnet_.*f.as_int = static_cast<int>(d.number->number);
+      } else {
+        return false;
+      }
+    }
     return true;
   }
 
@@ -478,7 +517,13 @@ class Attempt {
   RegNetParams regnet_;
   RegNetParams regnet_fixed_;         // defaults with the space's fixed values
   bool regnet_fixed_ok_ = false;      // the fixed values read cleanly, required keys present
-  std::vector<size_t> regnet_drawn_;  // slots_ indices of drawn RegNet values
+  // A drawn RegNet value: its kRegNetFields index and, when plain_number,
+  // the candidate's value to read directly.
+  struct DrawnField {
+    size_t slot;
+    const Value* number;
+  };
+  std::vector<DrawnField> regnet_drawn_;
   RegNetWidths widths_;
   AnyNetParams anynet_;
   int clamped_group_width_ = 0;

@@ -2,10 +2,6 @@
 
 namespace nds {
 
-Block make_block(BlockKind kind, int stage, int w_in, int w_out) {
-  return Block{kind, stage, w_in, w_out};  // Block's first four fields; the rest keep defaults
-}
-
 Block window_block(BlockKind kind, int stage, int w_in, int w_out, int kernel, int stride,
                    int padding) {
   Block b = make_block(kind, stage, w_in, w_out);

@@ -7,8 +7,12 @@
 
 namespace nds {
 
-// A block of `kind` with only the fields every block needs; the rest keep Block's defaults.
-Block make_block(BlockKind kind, int stage, int w_in, int w_out);
+// A block of `kind` with only the fields every block needs (Block's first
+// four); the rest keep Block's defaults. Inline: the sampler's estimate makes
+// a few blocks per candidate.
+inline Block make_block(BlockKind kind, int stage, int w_in, int w_out) {
+  return Block{kind, stage, w_in, w_out};
+}
 
 // A block with a window (conv, pool, separable conv): kernel, stride and
 // padding set; padding -1 means kernel / 2. Block's defaults are pycls's: BN
