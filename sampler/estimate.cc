@@ -10,6 +10,14 @@
 namespace nds::sampler {
 namespace {
 
+// v = n copies of x, without vector::assign's out-of-line call: the estimate
+// refills these short lists for every candidate it costs.
+template <typename T>
+void fill(std::vector<T>& v, size_t n, T x) {
+  v.resize(n);
+  std::fill(v.begin(), v.end(), x);
+}
+
 // adjust_block_compatibility, skipped when it would change nothing: with
 // bottleneck multiplier 1 it keeps every width that its group width divides.
 void adjust(std::vector<int>& ws, const std::vector<double>& bot_muls, std::vector<int>& gs) {
@@ -165,8 +173,8 @@ std::optional<Complexity> estimate(const AnyNetParams& p, int in_channels, int n
   thread_local std::vector<int> ws, gs;
   thread_local std::vector<double> bot_muls;
   ws.assign(p.widths.begin(), p.widths.end());
-  bot_muls.assign(n, 1.0);
-  gs.assign(n, 0);
+  fill(bot_muls, n, 1.0);
+  fill(gs, n, 0);
   if (bottleneck && !resolve_bottlenecks(p, ws, bot_muls, gs)) return std::nullopt;
   return count(p, kind, ws, bot_muls, gs, in_channels, num_classes, resolution);
 }
@@ -258,12 +266,12 @@ bool regnet_stage_plan(const RegNetParams& p, const RegNetWidths& g, AnyNetParam
   if (a.block_type != kBottleneck) a.block_type = kBottleneck;
   a.depths.assign(g.depths.begin(), g.depths.end());
   a.widths.assign(g.widths.begin(), g.widths.end());
-  a.strides.assign(n, p.stride);
-  a.bottleneck_ratios.assign(n, p.bottleneck_ratio);
+  fill(a.strides, n, p.stride);
+  fill(a.bottleneck_ratios, n, p.bottleneck_ratio);
   a.group_widths.resize(n);
   for (size_t i = 0; i < n; ++i) a.group_widths[i] = std::min(p.group_width, a.widths[i]);
   thread_local std::vector<double> bot_muls;
-  bot_muls.assign(n, 1.0 / p.bottleneck_ratio);
+  fill(bot_muls, n, 1.0 / p.bottleneck_ratio);
   adjust(a.widths, bot_muls, a.group_widths);
   a.se_ratio = p.se_ratio;
   a.head_w = p.head_w;

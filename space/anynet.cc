@@ -25,18 +25,6 @@ BlockKind anynet_block_kind(const std::string& block_type) {
                               "' (vanilla_block, res_basic_block, res_bottleneck_block)");
 }
 
-Block anynet_block(BlockKind kind, int stage, int w_in, int w_out, int stride, int w_b,
-                   int group_width, double se_ratio) {
-  Block b = make_block(kind, stage, w_in, w_out);
-  b.stride = stride;
-  if (kind == BlockKind::kResBottleneck) {
-    b.w_b = w_b;
-    b.groups = w_b / group_width;
-    b.w_se = static_cast<int>(std::nearbyint(w_in * se_ratio));
-  }
-  return b;
-}
-
 void append_head(std::vector<Block>& blocks, int stage, int w_in, int head_w, int num_classes) {
   if (head_w > 0) {
     blocks.push_back(conv_block(stage, w_in, head_w, 1));

@@ -2,11 +2,13 @@
 // AnyNet (Radosavovic et al. 2020, pycls semantics): a stem, stages of
 // identical blocks, and a classifier head.
 
+#include <cmath>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "space/blocks.h"
 #include "space/net_spec.h"
 #include "space/params.h"
 
@@ -51,8 +53,18 @@ BlockKind anynet_block_kind(const std::string& block_type);
 // estimate costs the same blocks): `kind`, widths and stride; for a
 // bottleneck block also its bottleneck width w_b, the group width of its 3x3
 // conv (groups = w_b / group_width) and its SE width round(w_in * se_ratio).
-Block anynet_block(BlockKind kind, int stage, int w_in, int w_out, int stride, int w_b,
-                   int group_width, double se_ratio);
+// Inline: the estimate makes two per stage for every candidate it costs.
+inline Block anynet_block(BlockKind kind, int stage, int w_in, int w_out, int stride, int w_b,
+                          int group_width, double se_ratio) {
+  Block b = make_block(kind, stage, w_in, w_out);
+  b.stride = stride;
+  if (kind == BlockKind::kResBottleneck) {
+    b.w_b = w_b;
+    b.groups = w_b / group_width;
+    b.w_se = static_cast<int>(std::nearbyint(w_in * se_ratio));
+  }
+  return b;
+}
 
 // AnyNet's head blocks (stage `stage`) on w_in channels: a 1x1 conv to head_w
 // when head_w > 0, then the pool and the classifier.
