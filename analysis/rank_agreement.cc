@@ -212,15 +212,15 @@ void check_options(const RankAgreementOptions& o) {
   }
 }
 
-std::string undefined_reason(const PairedErrors& pairs) {
+std::string undefined_reason(const PairedErrors& pairs, const RankAgreementOptions& o) {
   const size_t n = pairs.a.size();
   if (n < kMinPairs) {
     return std::to_string(n) + (n == 1 ? " model was" : " models were") +
            " trained in both sweeps; rank agreement needs at least " + std::to_string(kMinPairs);
   }
   if (all_equal(pairs.a) || all_equal(pairs.b)) {
-    return std::string("every paired model has the same error in sweep ") +
-           (all_equal(pairs.a) ? "A" : "B") + ": its errors do not rank the models";
+    return "every paired model has the same error in " +
+           (all_equal(pairs.a) ? o.label_a : o.label_b) + ": its errors do not rank the models";
   }
   return "";
 }
@@ -280,7 +280,7 @@ RankAgreement rank_agreement(const PairedErrors& pairs, const RankAgreementOptio
   r.pairs = pairs.a.size();
   difference_spread(pairs, r);
   if (r.pairs >= kMinPairs) r.top = top_overlap(pairs, options.top_fraction);
-  r.undefined_reason = undefined_reason(pairs);
+  r.undefined_reason = undefined_reason(pairs, options);
   if (!r.undefined_reason.empty()) return r;
   r.spearman = Correlation{*spearman_rho(pairs.a, pairs.b), std::nullopt};
   r.kendall = Correlation{*kendall_tau_b(pairs.a, pairs.b), std::nullopt};

@@ -67,6 +67,9 @@ struct RankAgreementOptions {
   std::uint64_t seed = 0;
   double top_fraction = 0.10;  // k of the top-k overlap, as a fraction of pairs
   double level = 0.95;         // the interval's coverage
+  // How undefined_reason names the two sides ("sweep 'long'" in a report).
+  std::string label_a = "sweep A";
+  std::string label_b = "sweep B";
 };
 
 struct RankAgreement {
