@@ -17,6 +17,7 @@
 #include "analysis/stats.h"
 #include "analysis/trend.h"
 #include "analysis/width_fit.h"
+#include "reports/paired.h"
 #include "reports/sampling.h"
 #include "reports/sweep_data.h"
 
@@ -32,6 +33,10 @@ constexpr double kZeroFit = 1e-9;  // e_fit below this counts as an exact fit
 constexpr uint64_t kBootstrapStream = 0;
 constexpr uint64_t kPointsStream = 0x5ca77e4ull;
 constexpr uint64_t kFitStream = 0xf17ull;
+constexpr uint64_t kPairedStream = 0x9a1dull;
+// Resamples of the paired rank-correlation intervals: each costs a sort of
+// the pairs, so far fewer than the good ranges' B.
+constexpr int kPairedResamples = 2000;
 
 json num(double v) {
   return std::isfinite(v) ? json(v) : json(nullptr);
@@ -194,7 +199,8 @@ json normalized_json(const SweepAnalysis& a, int bins, const NormalizedPlan& pla
 // What the sweep trained on, from its recipe: an image folder's name, else
 // the source ("fashion-mnist"); null when the recipe does not say.
 json dataset_of(const json& recipe) {
-  if (!recipe.is_object() || !recipe.contains("data") || !recipe["data"].is_object()) return nullptr;
+  if (!recipe.is_object() || !recipe.contains("data") || !recipe["data"].is_object())
+    return nullptr;
   const json& d = recipe["data"];
   for (const char* key : {"dataset", "source"})
     if (d.contains(key) && d[key].is_string()) return d[key];
@@ -467,6 +473,17 @@ void add_parameters(json& doc, const SweepData& main, const std::vector<ParamCol
                       {"seed", options.seed}};
 }
 
+// One paired comparison per compared sweep: sweeps[0] against it.
+json paired_rows(const std::vector<SweepData>& data, const ReportOptions& options) {
+  PairedOptions po;
+  po.max_points = options.max_points;
+  po.num_resamples = kPairedResamples;
+  po.seed = options.seed + kPairedStream;
+  json rows = json::array();
+  for (size_t k = 1; k < data.size(); ++k) rows.push_back(paired_json(data[0], data[k], po));
+  return rows;
+}
+
 }  // namespace
 
 nlohmann::json build_report(const store::Reader& reader, const std::string& sweep,
@@ -502,6 +519,7 @@ nlohmann::json build_report(const store::Reader& reader, const std::string& swee
     json ks = json::array();
     for (size_t k = 1; k < data.size(); ++k) ks.push_back(ks_json(main, an[0], data[k], an[k]));
     doc["ks"] = std::move(ks);
+    doc["paired"] = paired_rows(data, options);
 
     // One subset of models for every scatter, keeping each axis's extremes.
     std::vector<ParamColumn> params = main.columns;

@@ -15,7 +15,7 @@
 namespace nds::reports {
 
 struct ReportOptions {
-  std::vector<std::string> compare;  // sweeps compared with the first (their EDFs, KS)
+  std::vector<std::string> compare;  // sweeps compared with the first (EDFs, KS, paired)
   int bootstrap_resamples = 10000;   // B of the good-range bootstrap
   // K log-spaced flops bins of the normalized EDF over the complexity range
   // all compared sweeps share. 10 (NDS uses a handful of bins); a sweep with

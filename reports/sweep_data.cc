@@ -359,7 +359,7 @@ SweepData load_sweep(const store::Reader& reader, const std::string& sweep) {
       if (!t.reference.empty()) {
         data.references.push_back({t.reference, t.sample_index, t.id, t.top1_err,
                                    static_cast<double>(t.flops), static_cast<double>(t.params),
-                                   static_cast<double>(t.acts)});
+                                   static_cast<double>(t.acts), t.model_hash});
         return;
       }
       read_keys(t.params_json, keys.keys, found);

@@ -36,6 +36,7 @@ struct ReferenceModel {
   double flops = 0;
   double params = 0;
   double acts = 0;
+  std::string hash;  // the model hash, which pairs it with other sweeps' trials
 };
 
 // What per-block widths are computed from, without expanding the spec.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "analysis/edf.h"
 #include "analysis/ks.h"
 #include "analysis/normalized_edf.h"
+#include "analysis/rank_agreement.h"
 #include "analysis/stats.h"
 #include "analysis/trend.h"
 #include "analysis/width_fit.h"
@@ -56,12 +58,17 @@ void expect_all_finite(const json& j, const std::string& path = "$") {
   }
 }
 
-const json& param(const json& doc, const std::string& name) {
-  for (const json& p : doc["parameters"])
-    if (p["name"] == name) return p;
+// The element of the array `list` whose `key` is `value`; a failure when none is.
+const json& element(const json& list, const char* key, const std::string& value) {
+  for (const json& e : list)
+    if (e[key] == value) return e;
   static const json none;
-  ADD_FAILURE() << "no parameter " << name;
+  ADD_FAILURE() << "no element with " << key << " = " << value;
   return none;
+}
+
+const json& param(const json& doc, const std::string& name) {
+  return element(doc["parameters"], "name", name);
 }
 
 std::vector<double> column(const json& fps, const char* key) {
@@ -562,6 +569,143 @@ TEST_F(ReportDataTest, RefinesAnXdSpaceTowardsXe) {
   bool said = false;
   for (const std::string& n : e.notes) said = said || n.find("no AnyNetX constraint left") == 0;
   EXPECT_TRUE(said);
+}
+
+// ---- paired comparison ----
+
+// Errors that depend on the model only (its w_0 and its index in the
+// seed's stream), so a model keeps them whichever trial of a sweep it is.
+double recipe_a(const json& p, size_t i) {
+  return 10 + 4 * std::fabs(std::log2(p["w_0"].get<double>() / 48)) +
+         0.37 * static_cast<double>(i % 11);
+}
+double recipe_b(const json& p, size_t i) {
+  return 0.8 * recipe_a(p, i) + 1.1 * static_cast<double>((i * 7) % 5);
+}
+
+const json& paired_row(const json& doc, const std::string& b) {
+  return element(doc["paired"], "b", b);
+}
+
+TEST_F(ReportDataTest, PairedComparisonPairsByHashAndMatchesRankStatistics) {
+  const uint64_t seed = 5;
+  {
+    store::Store st(db_);
+    add_sweep(st, {"short", "regnet_x_cifar", 30, seed, recipe_a});
+    // Stream samples 39 down to 10: another order, 10 models "short" lacks,
+    // and 20 it shares (its samples 10..29).
+    testing::SweepSpec b("long", "regnet_x_cifar", 0, seed, recipe_b);
+    for (size_t i = 40; i-- > 10;) b.order.push_back(i);
+    add_sweep(st, b);
+  }
+  // The pairs by hand: stream index i of both sweeps is the same model.
+  const auto samples = sampler::sample_n(sampler::builtin_space("regnet_x_cifar"), seed, 30);
+  std::map<std::string, std::pair<double, double>> want;
+  std::vector<double> ea, eb;
+  double diff_sum = 0;
+  for (size_t i = 10; i < 30; ++i) {
+    ea.push_back(recipe_a(samples[i].family_params, i));
+    eb.push_back(recipe_b(samples[i].family_params, i));
+    want[sampler::hash_text(samples[i].hash)] = {ea.back(), eb.back()};
+    diff_sum += eb.back() - ea.back();
+  }
+  ASSERT_EQ(want.size(), 20u) << "the 20 shared samples are distinct models";
+  double ss = 0;
+  for (size_t k = 0; k < ea.size(); ++k) ss += std::pow(eb[k] - ea[k] - diff_sum / 20, 2);
+
+  store::Reader reader(db_);
+  ReportOptions o;
+  o.bootstrap_resamples = 100;
+  o.compare = {"long"};
+  o.seed = 4;
+  const json doc = build_report(reader, "short", o);
+  expect_all_finite(doc);
+  ASSERT_EQ(doc["paired"].size(), 1u);
+  const json& p = doc["paired"][0];
+  EXPECT_EQ(p["a"], "short");
+  EXPECT_EQ(p["n_a"], 30);
+  EXPECT_EQ(p["n_b"], 30);
+  EXPECT_EQ(p["n_pairs"], 20);
+  EXPECT_FALSE(p.contains("note")) << p.dump();
+  EXPECT_NEAR(p["spearman"]["value"].get<double>(), *analysis::spearman_rho(ea, eb), 1e-12);
+  EXPECT_NEAR(p["kendall"]["value"].get<double>(), *analysis::kendall_tau_b(ea, eb), 1e-12);
+  for (const char* c : {"spearman", "kendall"}) {
+    EXPECT_LE(p[c]["low"].get<double>(), p[c]["value"].get<double>()) << c;
+    EXPECT_GE(p[c]["high"].get<double>(), p[c]["value"].get<double>()) << c;
+  }
+  EXPECT_EQ(p["top_k"]["k"], 2);
+  EXPECT_NEAR(p["difference"]["mean"].get<double>(), diff_sum / 20, 1e-12);
+  EXPECT_NEAR(p["difference"]["sd"].get<double>(), std::sqrt(ss / 19), 1e-12);
+  // Every listed pair is one model's two errors.
+  ASSERT_EQ(p["pairs"]["points"].size(), 20u);
+  EXPECT_EQ(p["pairs"]["downsampled"], false);
+  for (const json& pt : p["pairs"]["points"]) {
+    ASSERT_TRUE(want.count(pt[0].get<std::string>())) << pt;
+    EXPECT_EQ(pt[1].get<double>(), want[pt[0].get<std::string>()].first);
+    EXPECT_EQ(pt[2].get<double>(), want[pt[0].get<std::string>()].second);
+  }
+  // Deterministic for a seed; the other way round, the difference flips.
+  EXPECT_EQ(build_report(reader, "short", o)["paired"], doc["paired"]);
+  o.compare = {"short"};
+  const json back = build_report(reader, "long", o)["paired"][0];
+  EXPECT_NEAR(back["difference"]["mean"].get<double>(), -diff_sum / 20, 1e-12);
+  EXPECT_NEAR(back["spearman"]["value"].get<double>(), p["spearman"]["value"].get<double>(), 1e-12);
+  // Nothing compared: no paired rows.
+  o.compare = {};
+  EXPECT_EQ(build_report(reader, "long", o)["paired"], json::array());
+}
+
+TEST_F(ReportDataTest, PairedComparisonExplainsWhatItCannotCompute) {
+  {
+    store::Store st(db_);
+    add_sweep(st, {"a", "regnet_x_cifar", 12, 5, recipe_a});
+    add_sweep(st, {"other_seed", "regnet_x_cifar", 12, 6, recipe_b});
+    add_sweep(st, {"waiting", "regnet_x_cifar", 4, 5, recipe_b, {}, Outcome::kNone});
+    testing::SweepSpec two("two", "regnet_x_cifar", 0, 5, recipe_b);
+    two.order = {1, 0};
+    add_sweep(st, two);
+    add_sweep(st, {"tied", "regnet_x_cifar", 8, 5, [](const json&, size_t) { return 50.0; }});
+  }
+  store::Reader reader(db_);
+  ReportOptions o;
+  o.bootstrap_resamples = 50;
+  o.compare = {"other_seed", "waiting", "two", "tied"};
+  const json doc = build_report(reader, "a", o);
+  expect_all_finite(doc);
+  const std::string text = doc.dump();
+  EXPECT_EQ(text.find("NaN"), std::string::npos);
+  EXPECT_EQ(text.find("nan"), std::string::npos);
+  ASSERT_EQ(doc["paired"].size(), 4u);
+  for (const json& r : doc["paired"]) {
+    EXPECT_TRUE(r["spearman"].is_null()) << r.dump();
+    EXPECT_TRUE(r["kendall"].is_null()) << r.dump();
+    EXPECT_TRUE(r["note"].is_string()) << r.dump();
+  }
+  for (const char* b : {"other_seed", "waiting"}) {
+    const json& r = paired_row(doc, b);
+    EXPECT_EQ(r["n_pairs"], 0);
+    const std::string want =
+        "no models in common: no model hash was trained in both sweep 'a' "
+        "(12 completed models) and sweep '" +
+        std::string(b) + "'";
+    EXPECT_EQ(r["note"].get<std::string>().rfind(want, 0), 0u) << r["note"];
+    EXPECT_TRUE(r["difference"].is_null());
+    EXPECT_TRUE(r["top_k"].is_null());
+    EXPECT_EQ(r["pairs"]["points"], json::array());
+  }
+  EXPECT_EQ(paired_row(doc, "waiting")["n_b"], 0);
+  const json& two = paired_row(doc, "two");
+  EXPECT_EQ(two["n_pairs"], 2);
+  EXPECT_EQ(two["note"], "2 models were trained in both sweeps; rank agreement needs at least 3");
+  EXPECT_TRUE(two["top_k"].is_null());
+  EXPECT_TRUE(two["difference"]["sd"].is_number());
+  EXPECT_EQ(two["pairs"]["points"].size(), 2u);
+  const json& tied = paired_row(doc, "tied");
+  EXPECT_EQ(tied["n_pairs"], 8);
+  EXPECT_EQ(tied["note"],
+            "every paired model has the same error in sweep 'tied': its errors do not rank the "
+            "models");
+  EXPECT_EQ(tied["top_k"]["k"], 1);
 }
 
 }  // namespace

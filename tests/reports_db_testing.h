@@ -3,6 +3,7 @@
 // samples of built-in spaces (sampler/) with deterministic synthetic errors,
 // completed through the store's state machine.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -49,6 +50,10 @@ struct SweepSpec {
   std::vector<std::string> references;  // fixed points trained with the sweep
   Outcome outcome;
   std::string parent;
+  // When not empty, trial k is sample order[k] of the seed's stream (n is
+  // then ignored), and the error function gets that stream index: the same
+  // model keeps its index in every sweep of the space and seed.
+  std::vector<size_t> order;
 };
 
 inline constexpr double kReferenceError = 1.25;  // below every sample's: must not enter the EDF
@@ -67,12 +72,17 @@ inline store::ModelRecord record_of(const sampler::Sample& s, const std::string&
 // the samples, in sample order.
 inline std::vector<double> add_sweep(store::Store& st, const SweepSpec& spec) {
   const sampler::DesignSpace space = sampler::builtin_space(spec.space);
-  const auto samples = sampler::sample_n(space, spec.seed, static_cast<uint64_t>(spec.n));
+  std::vector<size_t> order = spec.order;
+  if (order.empty())
+    for (int i = 0; i < spec.n; ++i) order.push_back(static_cast<size_t>(i));
+  const size_t drawn = order.empty() ? 0 : *std::max_element(order.begin(), order.end()) + 1;
+  const auto samples = sampler::sample_n(space, spec.seed, drawn);
   std::vector<store::NewTrial> trials;
   std::vector<double> errors;
-  for (size_t i = 0; i < samples.size(); ++i) {
-    trials.push_back({record_of(samples[i], space.family), static_cast<int64_t>(i), ""});
-    errors.push_back(spec.error(samples[i].family_params, i));
+  for (size_t k = 0; k < order.size(); ++k) {
+    const sampler::Sample& s = samples[order[k]];
+    trials.push_back({record_of(s, space.family), static_cast<int64_t>(k), ""});
+    errors.push_back(spec.error(s.family_params, order[k]));
   }
   for (size_t k = 0; k < spec.references.size(); ++k) {
     store::ModelRecord m;
