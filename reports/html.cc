@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -113,6 +114,12 @@ std::string sweep_legend(const Json& sweep) {
          percent(number(err, "min")) + "% | mean " + percent(number(err, "mean")) + "%";
 }
 
+// Whether the document compares sweeps pair by pair (a "paired" row).
+bool has_paired(const Json& doc) {
+  const Json& rows = at(doc, "paired");
+  return rows.is_array() && !rows.empty();
+}
+
 // ---- sections ----
 
 void header(std::string& out, const Json& doc) {
@@ -133,7 +140,8 @@ void header(std::string& out, const Json& doc) {
   out +=
       "<nav><a href=\"#sweeps\">Sweeps</a><a href=\"#edf\">Error distributions</a>"
       "<a href=\"#search\">Random search</a><a href=\"#complexity\">Complexity</a>"
-      "<a href=\"#parameters\">Parameters</a><a href=\"#ks\">KS tests</a>"
+      "<a href=\"#parameters\">Parameters</a><a href=\"#ks\">KS tests</a>" +
+      std::string(has_paired(doc) ? "<a href=\"#paired\">Paired</a>" : "") +
       "<a href=\"#models\">Best and worst</a><a href=\"#curves\">Training curves</a>"
       "<a href=\"#efit\">Width fit</a></nav>\n</header>\n";
   const auto n = number(s0, "n");
@@ -508,6 +516,109 @@ void ks_section(std::string& out, const Json& doc) {
   out += "</table></div>\n</section>\n";
 }
 
+// The paired comparisons' numbers, one row per compared sweep.
+void paired_table(std::string& out, const Json& rows) {
+  out +=
+      "<div class=\"scroll\"><table>\n<tr><th class=\"l\">sweep A</th><th class=\"l\">sweep "
+      "B</th><th>pairs</th><th>Spearman &rho; [95%]</th><th>Kendall &tau; [95%]</th><th>top-k "
+      "shared</th><th>mean B &minus; A</th><th>sd</th><th class=\"l\">note</th></tr>\n";
+  for (const Json& r : rows) {
+    const Json& diff = at(r, "difference");
+    out += "<tr><td class=\"l name\">" + h(render::text(r, "a")) + "</td><td class=\"l name\">" +
+           h(render::text(r, "b")) + "</td><td>" + render::num(number(r, "n_pairs"), 12) +
+           "</td><td>" + h(correlation(at(r, "spearman"))) + "</td><td>" +
+           h(correlation(at(r, "kendall"))) + "</td><td>" + h(top_overlap(at(r, "top_k"))) +
+           "</td><td>" + render::num(number(diff, "mean")) + "</td><td>" +
+           render::num(number(diff, "sd")) + "</td><td class=\"l\">" + h(render::text(r, "note")) +
+           "</td></tr>\n";
+  }
+  out += "</table></div>\n";
+}
+
+// The pairs' points with how many models sit on each: equal errors in
+// both sweeps put several models on one spot.
+std::map<std::pair<double, double>, size_t> paired_points(const Json& row) {
+  std::map<std::pair<double, double>, size_t> out;
+  const Json& points = at(at(row, "pairs"), "points");
+  if (!points.is_array()) return out;
+  for (const Json& p : points) {
+    if (!p.is_array() || p.size() < 3) continue;
+    const auto a = number(p[1]), b = number(p[2]);
+    if (a && b) ++out[{*a, *b}];
+  }
+  return out;
+}
+
+// The scatter's caption: the statistics, and how many dots stand for tied
+// models.
+std::string paired_caption(const Json& row, size_t tied_spots, size_t most) {
+  std::string caption =
+      "Each dot is a model both sweeps trained; below the diagonal it has a "
+      "lower error in " +
+      render::text(row, "b") + ". Spearman \u03c1 " + correlation(at(row, "spearman")) +
+      ", Kendall \u03c4 " + correlation(at(row, "kendall")) + ".";
+  if (tied_spots > 0)
+    caption += " " + std::to_string(tied_spots) +
+               (tied_spots == 1 ? " dot stands" : " dots stand") +
+               " for several models with the same errors in both; a dot's area grows "
+               "with its count (at most " +
+               std::to_string(most) + " models here).";
+  const Json& pairs = at(row, "pairs");
+  if (at(pairs, "downsampled").is_boolean() && at(pairs, "downsampled").get<bool>())
+    caption +=
+        " Shown: a seeded subset of the " + render::num(number(pairs, "total"), 12) + " pairs.";
+  if (!render::text(row, "note").empty()) caption += " " + render::text(row, "note") + ".";
+  return caption;
+}
+
+// Error in A against error in B on equal axes, with the diagonal y = x
+// (the same error under both recipes). A spot holding m models is one dot
+// of m times the area, so tied models stay visible.
+void paired_plot(std::string& out, const Json& row) {
+  const auto points = paired_points(row);
+  if (points.empty()) return;
+  double lo = points.begin()->first.first, hi = lo;
+  std::map<size_t, std::vector<std::pair<double, double>>> by_count;
+  for (const auto& [p, m] : points) {
+    lo = std::min({lo, p.first, p.second});
+    hi = std::max({hi, p.first, p.second});
+    by_count[m].push_back(p);
+  }
+  const double pad = hi > lo ? (hi - lo) * 0.05 : 1.0;
+  const std::string a = render::text(row, "a"), b = render::text(row, "b");
+  svg::Plot plot(options("Paired errors: " + a + " vs " + b,
+                         axis("top-1 error in " + a + " (%)", false, lo - pad, hi + pad),
+                         axis("top-1 error in " + b + " (%)", false, lo - pad, hi + pad), 460,
+                         474));
+  plot.line({lo - pad, hi + pad}, {lo - pad, hi + pad}, 7, "y = x: the same error in both", true);
+  size_t tied_spots = 0;
+  for (const auto& [m, spots] : by_count) {
+    std::string legend;
+    if (m == 1) legend = "one model";
+    if (m > 1 && tied_spots == 0) legend = "several models (area ~ count)";
+    const double area = static_cast<double>(std::min<size_t>(m, 50));
+    plot.scatter(spots, 0, legend, 2.6 * std::sqrt(area));
+    if (m > 1) tied_spots += spots.size();
+  }
+  figure(out, plot, paired_caption(row, tied_spots, by_count.rbegin()->first));
+}
+
+void paired_section(std::string& out, const Json& doc) {
+  if (!has_paired(doc)) return;
+  const Json& rows = at(doc, "paired");
+  out +=
+      "<section id=\"paired\">\n<h2>Paired comparison: do the sweeps rank models alike?</h2>\n"
+      "<p class=\"meta\">The models both sweeps trained (the same model hash, fixed points "
+      "included), paired: Spearman's &rho; and Kendall's &tau; between their errors with "
+      "bootstrap 95% intervals, how many of the best 10% (top k) the two sweeps share, and the "
+      "error difference B &minus; A. Close to 1: sweep A's recipe ranks models as sweep B's "
+      "does.</p>\n";
+  paired_table(out, rows);
+  out += "<div class=\"grid\">\n";
+  for (const Json& r : rows) paired_plot(out, r);
+  out += "</div>\n</section>\n";
+}
+
 void model_table(std::string& out, const Json& list, const char* which) {
   out += std::string("<h3>") + which +
          " models</h3>\n<div class=\"scroll\"><table>\n<tr><th>#</th><th>sample</th><th "
@@ -688,6 +799,7 @@ std::string render_html(const nlohmann::json& doc) {
   complexity_section(out, doc);
   parameters_section(out, doc);
   ks_section(out, doc);
+  paired_section(out, doc);
   models_section(out, doc);
   curves_section(out, doc);
   efit_section(out, doc);

@@ -262,6 +262,29 @@ void ks(std::string& out, const Json& doc) {
   out += "\n";
 }
 
+// How alike sweeps[0] and each compared sweep rank the models both trained.
+void paired(std::string& out, const Json& doc) {
+  const Json& rows = at(doc, "paired");
+  if (!rows.is_array() || rows.empty()) return;
+  out +=
+      "## Paired comparison\n\nThe models both sweeps trained (same model hash, fixed points "
+      "included): Spearman's rho and Kendall's tau between their errors with bootstrap 95% "
+      "intervals, the overlap of the two top-k sets (k = 10% of the pairs) and the error "
+      "difference B - A.\n\n";
+  out += table_head({"sweep A", "sweep B", "pairs", "Spearman rho [95%]", "Kendall tau [95%]",
+                     "top-k shared", "mean B - A", "sd", "note"},
+                    2);
+  for (const Json& r : rows) {
+    const Json& diff = at(r, "difference");
+    out += row({md(render::text(r, "a")), md(render::text(r, "b")),
+                render::num(number(r, "n_pairs"), 12), md(correlation(at(r, "spearman"))),
+                md(correlation(at(r, "kendall"))), md(top_overlap(at(r, "top_k"))),
+                render::num(number(diff, "mean")), render::num(number(diff, "sd")),
+                md(render::text(r, "note"))});
+  }
+  out += "\n";
+}
+
 std::string list_text(const Json& v) {
   std::string s;
   for (double w : numbers(v)) s += (s.empty() ? "" : " ") + svg::compact(w, 6);
@@ -427,6 +450,7 @@ std::string render_markdown(const nlohmann::json& doc) {
   complexity(out, doc);
   parameters(out, doc);
   ks(out, doc);
+  paired(out, doc);
   models(out, doc);
   curves(out, doc);
   efit(out, doc);

@@ -55,6 +55,22 @@ std::string num(std::optional<double> v, int significant) {
   return v ? svg::compact(*v, significant) : "n/a";
 }
 
+std::string correlation(const Json& c, const std::string& missing) {
+  const auto value = number(c, "value");
+  if (!value) return missing;
+  const auto low = number(c, "low");
+  const auto high = number(c, "high");
+  if (!low || !high) return num(value, 3);
+  return num(value, 3) + " [" + num(low, 3) + ", " + num(high, 3) + "]";
+}
+
+std::string top_overlap(const Json& t, const std::string& missing) {
+  const auto k = number(t, "k");
+  const auto shared = number(t, "shared");
+  if (!k || !shared) return missing;
+  return num(shared, 12) + " of top " + num(k, 12);
+}
+
 std::string utc(std::optional<double> unix_seconds) {
   if (!unix_seconds || std::fabs(*unix_seconds) > 1e12) return "n/a";
   const std::time_t t = static_cast<std::time_t>(std::floor(*unix_seconds));

@@ -40,6 +40,11 @@ std::string one_line(const Json& v);
 std::string percent(std::optional<double> v);
 // A number with up to 4 significant digits, or "n/a".
 std::string num(std::optional<double> v, int significant = 4);
+// A paired rank correlation ({"value", "low", "high"}) as "0.91 [0.82, 0.96]"
+// (with its 95% interval), "0.91" without an interval, else `missing`.
+std::string correlation(const Json& c, const std::string& missing = "n/a");
+// A paired top-k overlap ({"k", "shared"}) as "2 of top 3", else `missing`.
+std::string top_overlap(const Json& t, const std::string& missing = "n/a");
 // Unix seconds as "2026-11-22 14:00:00 UTC", or "n/a".
 std::string utc(std::optional<double> unix_seconds);
 

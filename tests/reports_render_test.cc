@@ -111,13 +111,13 @@ TEST(ReportsHtml, FullDocumentDrawsEverySectionAsWellFormedSvg) {
   const std::string page = render_html(doc);
   EXPECT_EQ(markup_problem(page), "");
   EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
-  for (const char* id :
-       {"sweeps", "edf", "search", "complexity", "parameters", "ks", "models", "curves", "efit"})
+  for (const char* id : {"sweeps", "edf", "search", "complexity", "parameters", "ks", "paired",
+                         "models", "curves", "efit"})
     EXPECT_NE(page.find(std::string("<section id=\"") + id + "\">"), std::string::npos) << id;
   const std::vector<std::string> svgs = svg_elements(page);
-  // EDF + normalized, random search, 3 complexity, 4 parameters, 10 width
-  // plots, training curves, e_fit.
-  EXPECT_EQ(svgs.size(), 2u + 1 + 3 + 4 + 10 + 1 + 1);
+  // EDF + normalized, random search, 3 complexity, 4 parameters, paired
+  // scatter, 10 width plots, training curves, e_fit.
+  EXPECT_EQ(svgs.size(), 2u + 1 + 3 + 4 + 1 + 10 + 1 + 1);
   for (size_t i = 0; i < svgs.size(); ++i) EXPECT_EQ(markup_problem(svgs[i]), "") << "svg " << i;
   EXPECT_EQ(python_xml_check(svgs), "");
   // No script, no fetch: the only URL is the SVG namespace, links are anchors.
@@ -142,6 +142,17 @@ TEST(ReportsHtml, FullDocumentDrawsEverySectionAsWellFormedSvg) {
   EXPECT_NE(page.find("no good range: the good range needs at least 20 models"), std::string::npos);
   // KS table row.
   EXPECT_NE(page.find("<td>0.31</td><td>0.02</td><td>0.05</td><td>0.9</td>"), std::string::npos);
+  // Paired comparison: the statistics and the scatter with its diagonal and
+  // the three tied models drawn as one larger dot.
+  EXPECT_NE(page.find("<td>33</td><td>0.87 [0.71, 0.95]</td><td>0.69 [0.52, 0.81]</td><td>2 of "
+                      "top 3</td><td>1.75</td><td>0.72</td>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<title>Paired errors: regnet_x-demo vs anynet_x_e-demo</title>"),
+            std::string::npos);
+  EXPECT_NE(page.find("y = x: the same error in both"), std::string::npos);
+  EXPECT_NE(page.find("1 dot stands for several models with the same errors in both"),
+            std::string::npos);
+  EXPECT_NE(page.find("href=\"#paired\""), std::string::npos);
   // Design space pretty-printed.
   EXPECT_NE(page.find("&quot;description&quot;: &quot;RegNetX, CIFAR-sized&quot;"),
             std::string::npos);
@@ -180,6 +191,7 @@ TEST(ReportsHtml, ZeroCompletedTrialsSaysSo) {
   EXPECT_NE(page.find("fewer than 2 completed trials"), std::string::npos);
   EXPECT_NE(page.find("no completed trials"), std::string::npos);
   EXPECT_TRUE(svg_elements(page).empty());
+  EXPECT_EQ(page.find("href=\"#paired\""), std::string::npos) << "no comparison, no section";
   const std::string md = render_markdown(doc);
   EXPECT_NE(md.find("No completed trials."), std::string::npos);
 
@@ -189,6 +201,9 @@ TEST(ReportsHtml, ZeroCompletedTrialsSaysSo) {
   EXPECT_EQ(markup_problem(both), "");
   EXPECT_NE(both.find("No completed trials."), std::string::npos);
   EXPECT_NE(both.find("other | n=7 |"), std::string::npos);
+  // No pairs: the note, and no scatter.
+  EXPECT_NE(both.find("no models in common: no model hash was trained in both"), std::string::npos);
+  EXPECT_EQ(both.find("Paired errors"), std::string::npos);
 }
 
 TEST(ReportsHtml, SameDocumentSameBytes) {
@@ -323,8 +338,23 @@ TEST(ReportsMarkdown, EscapesUserTextAndKeepsTablesIntact) {
   // Every section is there.
   for (const char* h : {"## Sweeps", "## Error distributions", "## Random search efficiency",
                         "## Error vs complexity", "## Error vs design parameters", "## Kolmogorov",
-                        "## Best and worst models", "## Training curves", "## Width-fit quality"})
+                        "## Paired comparison", "## Best and worst models", "## Training curves",
+                        "## Width-fit quality"})
     EXPECT_NE(md.find(h), std::string::npos) << h;
+}
+
+TEST(ReportsMarkdown, PairedComparisonIsATable) {
+  const std::string md = render_markdown(make_document());
+  EXPECT_NE(md.find("| regnet\\_x-demo | anynet\\_x\\_e-demo | 33 | 0.87 \\[0.71, 0.95\\] | "
+                    "0.69 \\[0.52, 0.81\\] | 2 of top 3 | 1.75 | 0.72 |"),
+            std::string::npos)
+      << md;
+  FixtureOptions o;
+  o.n = 0;
+  o.compare = {"other"};
+  const std::string none = render_markdown(make_document(o));
+  EXPECT_NE(none.find("| 0 | n/a | n/a | n/a | n/a | n/a | no models in common"), std::string::npos)
+      << none;
 }
 
 }  // namespace

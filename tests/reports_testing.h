@@ -133,6 +133,32 @@ inline nlohmann::json model_entry(int index, double error, Lcg& rng, const std::
           {"epochs", epochs}};
 }
 
+// A paired comparison of `a` and `b` (docs/report_json.md "paired"): n
+// pairs near the diagonal and three models tied on one spot, or, for n == 0,
+// the note of sweeps without a model in common.
+inline nlohmann::json paired_entry(const std::string& a, const std::string& b, int n, Lcg& rng) {
+  nlohmann::json row = {{"a", a}, {"b", b}, {"n_a", n}, {"n_b", n + 7}};
+  nlohmann::json points = nlohmann::json::array();
+  for (int i = 0; n > 0 && i < std::min(n, 30); ++i) {
+    const double err_a = rng.range(8, 18);
+    points.push_back({"00ab" + std::to_string(2000 + i), err_a, err_a + rng.range(0.5, 3)});
+  }
+  for (int i = 0; n > 0 && i < 3; ++i) points.push_back({"00cd" + std::to_string(i), 20.0, 21.0});
+  row["n_pairs"] = points.size();
+  row["pairs"] = {{"total", points.size()}, {"downsampled", false}, {"points", points}};
+  row["bootstrap"] = {{"resamples", 2000}, {"level", 0.95}, {"seed", 39453}};
+  if (n == 0) {
+    for (const char* k : {"spearman", "kendall", "top_k", "difference"}) row[k] = nullptr;
+    row["note"] = "no models in common: no model hash was trained in both sweep '" + a + "'";
+    return row;
+  }
+  row["spearman"] = {{"value", 0.87}, {"low", 0.71}, {"high", 0.95}};
+  row["kendall"] = {{"value", 0.69}, {"low", 0.52}, {"high", 0.81}};
+  row["top_k"] = {{"k", 3}, {"shared", 2}, {"fraction", 2.0 / 3}};
+  row["difference"] = {{"mean", 1.75}, {"sd", 0.72}};
+  return row;
+}
+
 // A document like build_report's, with `options.compare` sweeps compared.
 inline nlohmann::json make_document(const FixtureOptions& o = {}) {
   Lcg rng(o.seed);
@@ -164,6 +190,10 @@ inline nlohmann::json make_document(const FixtureOptions& o = {}) {
     }
     doc["ks"].push_back(row);
   }
+  doc["paired"] = nlohmann::json::array();
+  Lcg paired_rng(o.seed + 17);  // its own stream: the draws below stay as they were
+  for (const std::string& c : o.compare)
+    doc["paired"].push_back(paired_entry(o.name, c, o.n, paired_rng));
   if (o.n == 0) {
     doc["scatter"] = {{"total", 0}, {"points", nlohmann::json::array()}};
     doc["references"] = nlohmann::json::array();
