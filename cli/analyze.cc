@@ -1,6 +1,7 @@
 // nds analyze: the numbers of a sweep's design-space analysis as text (or the
-// report document as JSON): EDF summary, KS against other sweeps, bootstrap
-// good ranges, width-fit quality, where the fixed points fall.
+// report document as JSON): EDF summary, KS against other sweeps, paired
+// rank agreement with them, bootstrap good ranges, width-fit quality, where
+// the fixed points fall.
 
 #include <boost/program_options.hpp>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/report_args.h"
+#include "reports/render_util.h"
 
 namespace nds::cli {
 namespace {
@@ -25,9 +27,10 @@ constexpr const char* kUsage =
     "usage: nds analyze --db FILE --sweep NAME [--compare NAME2 ...] [--json]\n"
     "                   [--bootstrap B] [--seed S] [--bins K]\n\n"
     "The error EDF of a sweep's completed models, KS statistics against the compared sweeps\n"
-    "(raw and flops-normalized), bootstrap good ranges of every design parameter, the\n"
-    "width-fit quality e_fit, and the EDF percentile of each fixed point trained in the\n"
-    "sweep. Without --compare, a sweep refined from a parent (nds refine) is compared with\n"
+    "(raw and flops-normalized) and the rank agreement of the models both trained (paired\n"
+    "by model hash), bootstrap good ranges of every design parameter, the width-fit\n"
+    "quality e_fit, and the EDF percentile of each fixed point trained in the sweep.\n"
+    "Without --compare, a sweep refined from a parent (nds refine) is compared with\n"
     "its parent. --json prints the report document (docs/report_json.md).\n\n";
 
 std::string g(const json& v, int digits = 4) {
@@ -48,6 +51,28 @@ std::string range_text(const json& r, bool counts) {
   if (!r.is_array() || r.size() != 2) return "-";
   return "[" + (counts ? count_text(r[0]) : g(r[0], 5)) + ", " +
          (counts ? count_text(r[1]) : g(r[1], 5)) + "]";
+}
+
+// How alike sweeps[0] and each compared sweep rank the models both trained.
+void print_paired(std::ostream& out, const json& paired) {
+  if (!paired.is_array() || paired.empty()) return;
+  out << "\npaired comparison of the models both sweeps trained (same model hash), A = "
+      << paired[0]["a"].get<std::string>()
+      << ": Spearman rho and Kendall tau with bootstrap 95% intervals, the top-k sets' "
+         "overlap, the error difference B - A:\n";
+  TextTable t({"sweep B", "pairs", "rho", "tau", "top-k shared", "diff mean", "diff sd"});
+  for (const json& p : paired) {
+    const json& diff = p["difference"];
+    t.add({p["b"].get<std::string>(), std::to_string(p["n_pairs"].get<int64_t>()),
+           reports::render::correlation(p["spearman"], "-"),
+           reports::render::correlation(p["kendall"], "-"),
+           reports::render::top_overlap(p["top_k"], "-"), diff.is_object() ? g(diff["mean"]) : "-",
+           diff.is_object() ? g(diff["sd"]) : "-"});
+  }
+  out << t.str();
+  for (const json& p : paired)
+    if (p.contains("note"))
+      out << "  " << p["b"].get<std::string>() << ": " << p["note"].get<std::string>() << '\n';
 }
 
 bool is_measure(const std::string& name) {
@@ -101,6 +126,8 @@ void print_text(std::ostream& out, const json& doc) {
             << " (normalized): " << k["note_normalized"].get<std::string>() << '\n';
     }
   }
+
+  if (doc.contains("paired")) print_paired(out, doc["paired"]);
 
   const json& b = doc["bootstrap"];
   out << "\ngood ranges (bootstrap: best model of " << b["resamples"]

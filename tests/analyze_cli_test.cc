@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reports/render_util.h"
 #include "sampler/design_space.h"
 #include "store/store.h"
 #include "tests/cli_testing.h"
@@ -43,6 +44,10 @@ class AnalyzeCli : public ::testing::Test {
                    {},
                    Outcome::kComplete,
                    "rx"});
+    // The first 20 models of rx (same space and seed) under another "recipe".
+    add_sweep(st, {"rx_short", "regnet_x_cifar", 20, 1, [](const json& p, size_t i) {
+                     return 0.9 * regnet_error(p, i) + 0.05 * static_cast<double>(i % 5);
+                   }});
     add_sweep(st, {"waiting", "regnet_x_cifar", 4, 3, regnet_error, {}, Outcome::kNone});
     add_sweep(st, {"failed", "regnet_x_cifar", 4, 4, regnet_error, {}, Outcome::kFailed});
     add_sweep(st, {"ax", "anynet_x_a_cifar", 60, 5, [](const json& p, size_t i) {
@@ -89,6 +94,45 @@ TEST_F(AnalyzeCli, JsonIsTheDocumentAndAChildIsComparedWithItsParent) {
   EXPECT_EQ(two["ks"][1]["b"], "ax");
   const CmdResult text = run_nds("analyze " + db() + " --sweep rx_child --bootstrap 100");
   EXPECT_TRUE(contains(text.out, "KS against")) << text.out;
+}
+
+// The line of `text` that starts with `start`, or "".
+std::string line_starting(const std::string& text, const std::string& start) {
+  for (const std::string& l : lines(text))
+    if (l.rfind(start, 0) == 0) return l;
+  return "";
+}
+
+TEST_F(AnalyzeCli, PairedComparisonOfSweepsThatTrainedTheSameModels) {
+  const std::string args =
+      "analyze " + db() + " --sweep rx --compare rx_short rx_child --bootstrap 100";
+  const CmdResult r = run_nds(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out,
+                       "paired comparison of the models both sweeps trained (same model "
+                       "hash), A = rx: Spearman rho and Kendall tau"))
+      << r.out;
+  const json doc = stdout_json(run_nds(args + " --json"));
+  ASSERT_EQ(doc["paired"].size(), 2u);
+  const json& p = doc["paired"][0];
+  EXPECT_EQ(p["n_pairs"], 20);
+  const size_t section = r.out.find("paired comparison of");
+  ASSERT_NE(section, std::string::npos) << r.out;
+  const std::string row = line_starting(r.out.substr(section), "rx_short ");
+  EXPECT_TRUE(contains(row, " 20 ")) << r.out;
+  EXPECT_TRUE(contains(row, render::correlation(p["spearman"]))) << row;
+  EXPECT_TRUE(contains(row, render::correlation(p["kendall"]))) << row;
+  EXPECT_TRUE(contains(row, render::top_overlap(p["top_k"]))) << row;
+  EXPECT_TRUE(contains(row, " [")) << "rho and tau with their intervals: " << row;
+  // rx_child (another seed) trained none of rx's models: the reason, no numbers.
+  EXPECT_TRUE(contains(r.out,
+                       "  rx_child: no models in common: no model hash was trained in both sweep "
+                       "'rx' (51 completed models) and sweep 'rx_child' (30)"))
+      << r.out;
+  EXPECT_FALSE(contains(r.out, "nan")) << r.out;
+  // Nothing compared, no section.
+  EXPECT_FALSE(contains(run_nds("analyze " + db() + " --sweep rx --bootstrap 100").out,
+                        "paired comparison"));
 }
 
 TEST_F(AnalyzeCli, SweepsWithoutModelsSaySo) {
