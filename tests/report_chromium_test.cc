@@ -119,8 +119,9 @@ void complete_all(store::Store& s, int64_t sweep_id, double offset, uint64_t see
   }
 }
 
-// Three sweeps: regnet_demo (24 RegNetX samples and two fixed points),
-// anynet_demo (20 AnyNetX_E samples) and empty_demo (nothing completed).
+// Four sweeps: regnet_demo (24 RegNetX samples and two fixed points),
+// anynet_demo (20 AnyNetX_E samples), empty_demo (nothing completed) and
+// regnet_paired (regnet_demo's first 16 samples and one fixed point).
 // The space descriptions are hostile text.
 void build_database(const std::string& path) {
   store::Store s(path);
@@ -139,10 +140,15 @@ void build_database(const std::string& path) {
   const int64_t regnet = add("regnet_demo", "regnet_x_cifar", 24, {"regnet_x_200mf", "resnet18"});
   const int64_t anynet = add("anynet_demo", "anynet_x_e_cifar", 20, {});
   add("empty_demo", "regnet_y_cifar", 4, {});
+  // The first 16 of regnet_demo's samples and one of its fixed points again:
+  // 17 models to pair.
+  const int64_t paired = add("regnet_paired", "regnet_x_cifar", 16, {"regnet_x_200mf"});
   complete_all(s, regnet, 8, 1);
   complete_all(s, anynet, 9.5, 2);
+  complete_all(s, paired, 6, 3);
   s.finish_sweep(regnet);
   s.finish_sweep(anynet);
+  s.finish_sweep(paired);
 }
 
 // ---- PNG ----
@@ -329,6 +335,43 @@ class ReportChromium : public ::testing::Test {
     return out;
   }
 
+  // Writes the report of the demo database with `args` (nds report options)
+  // to the page `name` in the artifact folder; returns the page's path.
+  static std::string write_report(const std::string& name, const std::string& args) {
+    const std::string page = *dir_ + "/" + name;
+    const Output r = shell(nds("report --db " + *db_ + " " + args + " -o " + page), *dir_);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return page;
+  }
+
+  // Screenshots of `page` (whose text is `html`) and of the same page with
+  // every <svg> emptied (same viewBox, so the same layout), `stem`.png and
+  // `stem`_svgs_emptied.png at 1280 x height: the pixels that differ per
+  // band of rows, or nothing (and a failure) when a screenshot failed.
+  static std::vector<int> painted_per_band(const std::string& page, const std::string& html,
+                                           const std::string& stem, int height, int band) {
+    const std::string png = *dir_ + "/" + stem + ".png";
+    const std::string bare = *dir_ + "/" + stem + "_svgs_emptied.html";
+    const std::string bare_png = *dir_ + "/" + stem + "_svgs_emptied.png";
+    std::ofstream(bare) << without_svg_content(html);
+    for (const std::string* p : {&png, &bare_png}) std::remove(p->c_str());
+    const std::string size = " --window-size=1280," + std::to_string(height);
+    const Output shot = chromium("--screenshot=" + png + size, page);
+    EXPECT_EQ(shot.code, 0) << shot.err;
+    EXPECT_EQ(console_lines(shot.err), std::vector<std::string>{});
+    EXPECT_EQ(chromium("--screenshot=" + bare_png + size, bare).code, 0);
+    std::string error;
+    const Image img = decode_png(read_all(png), &error);
+    const Image control = decode_png(read_all(bare_png), &error);
+    if (!error.empty() || img.width != 1280 || img.height != height || control.width != img.width ||
+        control.height != img.height) {
+      ADD_FAILURE() << "screenshots of " << page << " (" << error << ") are not 1280 x " << height;
+      return {};
+    }
+    std::printf("screenshot: %s (control %s)\n", png.c_str(), bare_png.c_str());
+    return differing_per_band(img, control, band);
+  }
+
   static std::string* dir_;
   static std::string* db_;
   static std::string* profile_;
@@ -339,13 +382,8 @@ std::string* ReportChromium::db_ = nullptr;
 std::string* ReportChromium::profile_ = nullptr;
 
 TEST_F(ReportChromium, RealSweepLoadsWithoutErrorsAndDrawsThePlots) {
-  const std::string page = *dir_ + "/report.html";
-  const Output r = shell(nds("report --db " + *db_ +
-                             " --sweep regnet_demo --compare anynet_demo "
-                             "--bootstrap 500 --bins 2 -o " +
-                             page),
-                         *dir_);
-  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string page = write_report(
+      "report.html", "--sweep regnet_demo --compare anynet_demo --bootstrap 500 --bins 2");
   const std::string html = read_all(page);
   ASSERT_FALSE(html.empty());
   EXPECT_EQ(html.find("<script"), std::string::npos);
@@ -366,25 +404,8 @@ TEST_F(ReportChromium, RealSweepLoadsWithoutErrorsAndDrawsThePlots) {
   // The screenshot against one of the same page with every <svg> emptied
   // (same viewBox, so the same layout): the plots must change many pixels
   // in every 600-pixel band below the header and tables.
-  const std::string png = *dir_ + "/report.png";
-  const std::string bare_png = *dir_ + "/report_svgs_emptied.png";
-  const std::string bare = *dir_ + "/report_svgs_emptied.html";
-  std::ofstream(bare) << without_svg_content(html);
-  for (const std::string* p : {&png, &bare_png}) std::remove(p->c_str());
-  const Output shot = chromium("--screenshot=" + png + " --window-size=1280,3000", page);
-  ASSERT_EQ(shot.code, 0) << shot.err;
-  EXPECT_EQ(console_lines(shot.err), std::vector<std::string>{});
-  ASSERT_EQ(chromium("--screenshot=" + bare_png + " --window-size=1280,3000", bare).code, 0);
-  std::string error;
-  const Image img = decode_png(read_all(png), &error);
-  ASSERT_EQ(error, "");
-  const Image control = decode_png(read_all(bare_png), &error);
-  ASSERT_EQ(error, "");
-  ASSERT_EQ(img.width, 1280);
-  ASSERT_EQ(img.height, 3000);
-  ASSERT_EQ(control.width, img.width);
-  ASSERT_EQ(control.height, img.height);
-  const std::vector<int> bands = differing_per_band(img, control, 600);
+  const std::vector<int> bands = painted_per_band(page, html, "report", 3000, 600);
+  ASSERT_EQ(bands.size(), 5u);
   int total = 0;
   for (size_t b = 1; b < bands.size(); ++b) {
     EXPECT_GT(bands[b], 5000) << "band " << b << " (y " << 600 * b << ".." << 600 * (b + 1)
@@ -392,16 +413,50 @@ TEST_F(ReportChromium, RealSweepLoadsWithoutErrorsAndDrawsThePlots) {
     total += bands[b];
   }
   EXPECT_LT(bands[0], 1000) << "the header and tables hold no plot";
-  std::printf("report: %s\nscreenshot: %s (%d pixels drawn by the plots; control %s)\n",
-              page.c_str(), png.c_str(), total, bare_png.c_str());
+  std::printf("report: %s (%d pixels drawn by the plots)\n", page.c_str(), total);
 
   // A sweep with no completed trial: a page that says so, no errors.
-  const std::string empty = *dir_ + "/report_empty.html";
-  ASSERT_EQ(shell(nds("report --db " + *db_ + " --sweep empty_demo -o " + empty), *dir_).code, 0);
+  const std::string empty = write_report("report_empty.html", "--sweep empty_demo");
   const Output empty_dom = chromium("--dump-dom", empty);
   ASSERT_EQ(empty_dom.code, 0);
   EXPECT_NE(empty_dom.out.find("No completed trials."), std::string::npos);
   EXPECT_EQ(console_lines(empty_dom.err), std::vector<std::string>{});
+}
+
+// The paired comparison of two sweeps that trained the same models: its
+// section in the DOM with the statistics and the scatter (dots and the
+// dashed diagonal), which paints: the section alone on a page differs from
+// the same page with its SVG emptied.
+TEST_F(ReportChromium, PairedComparisonDrawsThePairedScatter) {
+  const std::string page = write_report(
+      "report_paired.html", "--sweep regnet_demo --compare regnet_paired --bootstrap 200 --bins 2");
+  const std::string html = read_all(page);
+  const Output dom = chromium("--dump-dom", page);
+  ASSERT_EQ(dom.code, 0) << dom.err;
+  EXPECT_EQ(console_lines(dom.err), std::vector<std::string>{});
+  const size_t section = dom.out.find("<section id=\"paired\">");
+  ASSERT_NE(section, std::string::npos);
+  EXPECT_NE(dom.out.find("<td>17</td>", section), std::string::npos)
+      << "16 samples + 1 fixed point";
+  const size_t title =
+      dom.out.find("<title>Paired errors: regnet_demo vs regnet_paired</title>", section);
+  ASSERT_NE(title, std::string::npos);
+  const std::string plot = dom.out.substr(title, dom.out.find("</svg>", title) - title);
+  EXPECT_NE(plot.find("class=\"dots\""), std::string::npos) << "the pairs";
+  EXPECT_NE(plot.find("stroke-dasharray"), std::string::npos) << "the diagonal";
+  EXPECT_NE(plot.find("y = x: the same error in both"), std::string::npos);
+
+  // The section alone on a page paints its scatter.
+  const size_t from = html.find("<section id=\"paired\">");
+  ASSERT_NE(from, std::string::npos);
+  const std::string alone = html.substr(0, html.find("<main>") + 6) +
+                            html.substr(from, html.find("</section>", from) + 10 - from) +
+                            "</main>\n</body>\n</html>\n";
+  const std::string alone_page = *dir_ + "/paired_alone.html";
+  std::ofstream(alone_page) << alone;
+  const std::vector<int> bands = painted_per_band(alone_page, alone, "paired_alone", 900, 900);
+  ASSERT_EQ(bands.size(), 1u);
+  EXPECT_GT(bands[0], 3000) << "the paired scatter paints";
 }
 
 // The report of a sweep that really trained (synthetic data, a few steps per
