@@ -1,5 +1,6 @@
 #include "reports/paired.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,16 @@ using json = nlohmann::json;
 
 // The points subset draws a stream unrelated to the bootstrap's.
 constexpr uint64_t kPointsStream = 0x9a12edull;
+
+// Each bootstrap resample ranks every pair (a few sorts): past 10,000 pairs
+// fewer resamples keep a report quick, and 200 still place a 95% interval.
+int resamples_for(size_t pairs, int most) {
+  constexpr double kPairSortsBudget = 2e7;
+  constexpr int kFewest = 200;
+  const double fit = kPairSortsBudget / static_cast<double>(std::max<size_t>(pairs, 1));
+  if (fit >= most) return most;
+  return std::max(std::min(most, kFewest), static_cast<int>(fit));
+}
 
 // Every completed model of a sweep by its hash: the samples and the fixed
 // points, since a fixed point trained under both recipes is a pair too.
@@ -79,7 +90,7 @@ json paired_json(const SweepData& a, const SweepData& b, const PairedOptions& op
   const analysis::PairedErrors pairs =
       analysis::pair_by_key(sa.keys, sa.errors, sb.keys, sb.errors);
   analysis::RankAgreementOptions ro;
-  ro.num_resamples = options.num_resamples;
+  ro.num_resamples = resamples_for(pairs.a.size(), options.num_resamples);
   ro.seed = options.seed;
   ro.label_a = quoted(a);
   ro.label_b = quoted(b);
