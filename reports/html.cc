@@ -519,18 +519,21 @@ void ks_section(std::string& out, const Json& doc) {
 // The paired comparisons' numbers, one row per compared sweep.
 void paired_table(std::string& out, const Json& rows) {
   out +=
-      "<div class=\"scroll\"><table>\n<tr><th class=\"l\">sweep A</th><th class=\"l\">sweep "
-      "B</th><th>pairs</th><th>Spearman &rho; [95%]</th><th>Kendall &tau; [95%]</th><th>top-k "
-      "shared</th><th>mean B &minus; A</th><th>sd</th><th class=\"l\">note</th></tr>\n";
+      "<div class=\"scroll\"><table>\n<tr><th class=\"l\">sweep A</th><th class=\"l\">sweep B</th>";
+  for (const char* head : {"pairs", "Spearman &rho; [95%]", "Kendall &tau; [95%]", "top-k shared",
+                           "mean B &minus; A", "sd"})
+    out += std::string("<th>") + head + "</th>";
+  out += "<th class=\"l\">note</th></tr>\n";
   for (const Json& r : rows) {
     const Json& diff = at(r, "difference");
+    const std::string numbers[] = {
+        render::num(number(r, "n_pairs"), 12), h(correlation(at(r, "spearman"))),
+        h(correlation(at(r, "kendall"))),      h(top_overlap(at(r, "top_k"))),
+        render::num(number(diff, "mean")),     render::num(number(diff, "sd"))};
     out += "<tr><td class=\"l name\">" + h(render::text(r, "a")) + "</td><td class=\"l name\">" +
-           h(render::text(r, "b")) + "</td><td>" + render::num(number(r, "n_pairs"), 12) +
-           "</td><td>" + h(correlation(at(r, "spearman"))) + "</td><td>" +
-           h(correlation(at(r, "kendall"))) + "</td><td>" + h(top_overlap(at(r, "top_k"))) +
-           "</td><td>" + render::num(number(diff, "mean")) + "</td><td>" +
-           render::num(number(diff, "sd")) + "</td><td class=\"l\">" + h(render::text(r, "note")) +
-           "</td></tr>\n";
+           h(render::text(r, "b")) + "</td>";
+    for (const std::string& cell : numbers) out += "<td>" + cell + "</td>";
+    out += "<td class=\"l\">" + h(render::text(r, "note")) + "</td></tr>\n";
   }
   out += "</table></div>\n";
 }
