@@ -16,16 +16,6 @@ using json = nlohmann::json;
 // The points subset draws a stream unrelated to the bootstrap's.
 constexpr uint64_t kPointsStream = 0x9a12edull;
 
-// Each bootstrap resample ranks every pair (a few sorts): past 10,000 pairs
-// fewer resamples keep a report quick, and 200 still place a 95% interval.
-int resamples_for(size_t pairs, int most) {
-  constexpr double kPairSortsBudget = 2e7;
-  constexpr int kFewest = 200;
-  const double fit = kPairSortsBudget / static_cast<double>(std::max<size_t>(pairs, 1));
-  if (fit >= most) return most;
-  return std::max(std::min(most, kFewest), static_cast<int>(fit));
-}
-
 // Every completed model of a sweep by its hash: the samples and the fixed
 // points, since a fixed point trained under both recipes is a pair too.
 struct Side {
@@ -84,13 +74,21 @@ std::string no_pairs_note(const SweepData& a, size_t n_a, const SweepData& b, si
 
 }  // namespace
 
+int paired_resamples(size_t pairs, int most) {
+  constexpr double kPairSortsBudget = 2e7;
+  constexpr int kFewest = 200;
+  const double fit = kPairSortsBudget / static_cast<double>(std::max<size_t>(pairs, 1));
+  if (fit >= most) return most;
+  return std::max(std::min(most, kFewest), static_cast<int>(fit));
+}
+
 json paired_json(const SweepData& a, const SweepData& b, const PairedOptions& options) {
   const Side sa = side_of(a);
   const Side sb = side_of(b);
   const analysis::PairedErrors pairs =
       analysis::pair_by_key(sa.keys, sa.errors, sb.keys, sb.errors);
   analysis::RankAgreementOptions ro;
-  ro.num_resamples = resamples_for(pairs.a.size(), options.num_resamples);
+  ro.num_resamples = paired_resamples(pairs.a.size(), options.num_resamples);
   ro.seed = options.seed;
   ro.label_a = quoted(a);
   ro.label_b = quoted(b);

@@ -22,6 +22,11 @@ struct PairedOptions {
   uint64_t seed = 0;
 };
 
+// The bootstrap resamples for `pairs` pairs: `most`, or past 2e7 / most
+// pairs fewer (2e7 / pairs, at least 200, which still place a 95%
+// interval's ends), since each resample ranks every pair.
+int paired_resamples(size_t pairs, int most);
+
 // The comparison of sweep a with sweep b: differences are b - a. Never
 // throws for sweeps without models or pairs, and never holds NaN: what
 // cannot be computed is null and "note" says why.

@@ -21,6 +21,7 @@
 #include "analysis/stats.h"
 #include "analysis/trend.h"
 #include "analysis/width_fit.h"
+#include "reports/paired.h"
 #include "reports/refine.h"
 #include "reports/report_data.h"
 #include "reports/sampling.h"
@@ -653,6 +654,14 @@ TEST_F(ReportDataTest, PairedComparisonPairsByHashAndMatchesRankStatistics) {
   // Nothing compared: no paired rows.
   o.compare = {};
   EXPECT_EQ(build_report(reader, "long", o)["paired"], json::array());
+}
+
+TEST(PairedResamples, FewerPastTenThousandPairsButAtLeast200) {
+  EXPECT_EQ(paired_resamples(0, 2000), 2000);
+  EXPECT_EQ(paired_resamples(10000, 2000), 2000);
+  EXPECT_EQ(paired_resamples(20000, 2000), 1000);
+  EXPECT_EQ(paired_resamples(1000000, 2000), 200);
+  EXPECT_EQ(paired_resamples(1000000, 50), 50);
 }
 
 TEST_F(ReportDataTest, PairedComparisonExplainsWhatItCannotCompute) {
