@@ -30,8 +30,9 @@ constexpr const char* kUsage =
     "(raw and flops-normalized) and the rank agreement of the models both trained (paired\n"
     "by model hash), bootstrap good ranges of every design parameter, the width-fit\n"
     "quality e_fit, and the EDF percentile of each fixed point trained in the sweep.\n"
-    "Without --compare, a sweep refined from a parent (nds refine) is compared with\n"
-    "its parent. --json prints the report document (docs/report_json.md).\n\n";
+    "Without --compare, a sweep is compared with its parent (nds refine) and its\n"
+    "siblings (nds sweep --recipe-of: the same samples under another recipe). --json\n"
+    "prints the report document (docs/report_json.md).\n\n";
 
 std::string g(const json& v, int digits = 4) {
   if (!v.is_number()) return "-";
@@ -197,7 +198,7 @@ int run_analyze(const std::vector<std::string>& args) {
       ("db", po::value<std::string>(), "the results database (required)")
       ("sweep", po::value<std::string>(), "the sweep to analyse (required)")
       ("compare", po::value<std::vector<std::string>>()->multitoken()->composing(),
-       "sweeps to compare with (default: the sweep's parent, if any)")
+       "sweeps to compare with (default: the sweep's parent and siblings)")
       ("json", "print the report document as JSON")
       ("bootstrap", po::value<int>()->default_value(10000), "bootstrap resamples B")
       ("seed", po::value<uint64_t>()->default_value(0), "seed of the bootstrap and subsamples")

@@ -34,13 +34,16 @@ constexpr const char* kUsage =
     "The design-space report of a sweep: its space and recipe, trials by state, error EDFs\n"
     "of every compared sweep (raw and flops-normalized), error vs flops/params/acts with\n"
     "the fixed points, error vs each design parameter with its bootstrap good range, KS\n"
-    "tests, the best and worst models' per-block widths with their fitted rule, training\n"
-    "curves, the e_fit distribution and random-search efficiency.\n\n"
+    "tests, the paired comparison with each compared sweep (rank agreement of the models\n"
+    "both trained, with their scatter), the best and worst models' per-block widths with\n"
+    "their fitted rule, training curves, the e_fit distribution and random-search\n"
+    "efficiency.\n\n"
     "html: one self-contained page (inline SVG, no scripts, no network); md: the same\n"
     "sections as Markdown tables; json: the report document (docs/report_json.md), which\n"
     "--from-json renders again. Without --format, the format follows -o's extension (.md,\n"
     ".json, otherwise html). Without -o the report goes to stdout. Without --compare, a\n"
-    "sweep refined from a parent is compared with its parent.\n\n";
+    "sweep is compared with its parent (nds refine) and its siblings (nds sweep\n"
+    "--recipe-of).\n\n";
 
 enum class Format { kHtml, kMarkdown, kJson };
 
@@ -86,7 +89,7 @@ int run_report(const std::vector<std::string>& args) {
       ("db", po::value<std::string>(), "the results database")
       ("sweep", po::value<std::string>(), "the sweep to report on")
       ("compare", po::value<std::vector<std::string>>()->multitoken()->composing(),
-       "sweeps to compare with (default: the sweep's parent, if any)")
+       "sweeps to compare with (default: the sweep's parent and siblings)")
       ("from-json", po::value<std::string>(), "render a saved report document instead")
       ("output,o", po::value<std::string>(), "write to FILE (default: stdout)")
       ("format", po::value<std::string>(), "html, md or json (default: from -o, else html)")
