@@ -14,6 +14,18 @@ namespace {
 
 constexpr const char* kFamily = "densenet";
 
+// Each parameter's JSON key beside its field, in reading order: the one list
+// that reading and writing the parameters share.
+template <class Params, class Visit>
+void for_each_param(Params& p, Visit&& visit) {
+  visit("growth_rate", p.growth_rate);
+  visit("block_config", p.block_config);
+  visit("bn_size", p.bn_size);
+  visit("compression", p.compression);
+  visit("init_features", p.init_features);
+  visit("stem_type", p.stem_type);
+}
+
 }  // namespace
 
 NetSpec expand_densenet(const DenseNetParams& p, const ExpandOptions& options) {
@@ -80,23 +92,14 @@ NetSpec expand_densenet(const DenseNetParams& p, const ExpandOptions& options) {
 
 DenseNetParams densenet_params_from_json(ParamReader& r) {
   DenseNetParams p;
-  p.growth_rate = r.get_int("growth_rate", p.growth_rate);
-  p.block_config = r.get_ints("block_config", p.block_config);
-  p.bn_size = r.get_int("bn_size", p.bn_size);
-  p.compression = r.get_double("compression", p.compression);
-  p.init_features = r.get_int("init_features", p.init_features);
-  p.stem_type = r.get_string("stem_type", p.stem_type);
+  for_each_param(p, [&r](const char* key, auto& field) { r.read(key, field); });
   return p;
 }
 
 nlohmann::json to_json(const DenseNetParams& p) {
-  return {{"family", kFamily},
-          {"growth_rate", p.growth_rate},
-          {"block_config", p.block_config},
-          {"bn_size", p.bn_size},
-          {"compression", p.compression},
-          {"init_features", p.init_features},
-          {"stem_type", p.stem_type}};
+  nlohmann::json j = {{"family", kFamily}};
+  for_each_param(p, [&j](const char* key, const auto& field) { j[key] = field; });
+  return j;
 }
 
 }  // namespace nds

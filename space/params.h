@@ -50,6 +50,14 @@ class ParamReader {
   std::string get_string(const char* key, const std::string& fallback);
   std::vector<int> get_ints(const char* key, const std::vector<int>& fallback);
   std::vector<double> get_doubles(const char* key, const std::vector<double>& fallback);
+  // Reads `key` into `field`, which keeps its value when the key is absent;
+  // the field's type picks the typed read.
+  void read(const char* key, int& field) { field = get_int(key, field); }
+  void read(const char* key, double& field) { field = get_double(key, field); }
+  void read(const char* key, bool& field) { field = get_bool(key, field); }
+  void read(const char* key, std::string& field) { field = get_string(key, field); }
+  void read(const char* key, std::vector<int>& field) { field = get_ints(key, field); }
+  void read(const char* key, std::vector<double>& field) { field = get_doubles(key, field); }
   int require_int(const char* key);
   double require_double(const char* key);
   std::vector<int> require_ints(const char* key);
