@@ -95,21 +95,26 @@ std::vector<int64_t> ids(Statement& s) {
   return out;
 }
 
-void bind_result(Statement& s, int first, const TrialResult& r) {
-  s.bind(first, r.top1_err)
-      .bind(first + 1, r.top5_err)
-      .bind(first + 2, r.best_top1_err)
-      .bind(first + 3, r.best_top5_err)
-      .bind(first + 4, r.train_loss)
-      .bind(first + 5, r.epochs_done)
-      .bind(first + 6, r.train_seconds)
-      .bind(first + 7, r.images_per_sec);
+// Text that binds NULL when empty (optional text columns).
+struct TextOrNull {
+  const std::string& text;
+};
+
+void bind_value(Statement& s, int index, const TextOrNull& v) {
+  s.bind_text_or_null(index, v.text);
+}
+template <typename T>
+void bind_value(Statement& s, int index, const T& v) {
+  s.bind(index, v);
 }
 
-// The columns schema version 3 added; their parameters follow ?12 (error),
-// so the older numbering stays as it was.
-void bind_data_result(Statement& s, int first, const TrialResult& r) {
-  s.bind(first, r.data_seconds).bind(first + 1, r.skipped_images).bind(first + 2, r.decoded_images);
+// Binds `values` to ?first, ?first + 1, ... in turn: a statement's values are
+// listed in its placeholders' order, with no hand-kept numbers to drift.
+template <typename... Values>
+Statement& bind_in_order(Statement& s, int first, const Values&... values) {
+  int index = first;
+  (bind_value(s, index++, values), ...);
+  return s;
 }
 
 // Waiting for a reader's lock is timed on a steady clock: StoreOptions::clock
@@ -131,92 +136,13 @@ constexpr const char* kCommit = "COMMIT";
 constexpr const char* kSavepoint = "SAVEPOINT nds_op";
 constexpr const char* kRelease = "RELEASE nds_op";
 constexpr const char* kRollbackTo = "ROLLBACK TO nds_op";
-constexpr const char* kFindSweep = "SELECT id FROM sweeps WHERE name = ?1";
-constexpr const char* kInsertSweep =
-    "INSERT INTO sweeps(name, family, space_json, recipe_json, seed, sample_size, parent_id, "
-    "created_at, nds_version, torch_version, device, world_size, sibling_of) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
-constexpr const char* kInsertModel =
-    "INSERT INTO models(hash, family, params_json, spec_json, params, flops, acts, depth, w_0, "
-    "w_a, w_m, group_width, bottleneck_ratio) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-    "ON CONFLICT(hash) DO NOTHING";
-constexpr const char* kFindModel = "SELECT id, spec_json FROM models WHERE hash = ?1";
 constexpr const char* kInsertTrial =
     "INSERT INTO trials(sweep_id, sample_index, attempt, model_id, seed, reference) "
     "VALUES (?1, ?2, 0, ?3, ?4, ?5)";
-// Claiming takes the lowest-index WAITING trial. The writer keeps the next
-// few thousand in memory (refilled by kWaiting), so a claim is one UPDATE by
-// id; the state guard makes a stale entry harmless (it is skipped).
-constexpr const char* kWaiting =
-    "SELECT id, sample_index, attempt, model_id, seed, reference FROM trials WHERE sweep_id = ?1 "
-    "AND latest = 1 AND state = 'WAITING' ORDER BY sample_index LIMIT 4096";
-constexpr const char* kClaim =
-    "UPDATE trials SET state = 'RUNNING', rank = ?2, host = ?3, device = ?4, started_at = ?5, "
-    "heartbeat_at = ?5 WHERE id = ?1 AND state = 'WAITING' AND latest = 1";
-constexpr const char* kModelById = "SELECT hash, params_json, spec_json FROM models WHERE id = ?1";
-constexpr const char* kHeartbeat =
-    "UPDATE trials SET heartbeat_at = ?2 WHERE id = ?1 AND state = 'RUNNING'";
-constexpr const char* kEpochHeartbeat =
-    "UPDATE trials SET heartbeat_at = ?2, epochs_done = max(epochs_done, ?3) "
-    "WHERE id = ?1 AND state = 'RUNNING'";
-constexpr const char* kFinishWithResult =
-    "UPDATE trials SET state = ?2, finished_at = ?3, heartbeat_at = ?3, top1_err = ?4, "
-    "top5_err = ?5, best_top1_err = ?6, best_top5_err = ?7, train_loss = ?8, "
-    "epochs_done = max(epochs_done, ?9), train_seconds = ?10, images_per_sec = ?11, "
-    "error = ?12, data_seconds = ?13, skipped_images = ?14, decoded_images = ?15 "
-    "WHERE id = ?1 AND state = 'RUNNING'";
-constexpr const char* kFinishBare =
-    "UPDATE trials SET state = ?2, finished_at = ?3, error = ?4 "
-    "WHERE id = ?1 AND state = 'RUNNING'";
 constexpr const char* kTrialState = "SELECT state, sweep_id FROM trials WHERE id = ?1";
-constexpr const char* kStale =
-    "SELECT id, attempt, host, rank, heartbeat_at FROM trials WHERE sweep_id = ?1 AND latest = 1 "
-    "AND state = 'RUNNING' AND (heartbeat_at IS NULL OR heartbeat_at < ?2) ORDER BY sample_index";
-// Attempts whose worker was lost are no fault of the trial: they do not count.
-constexpr const char* kRetryable =
-    "SELECT id FROM trials t WHERE sweep_id = ?1 AND latest = 1 AND state = 'FAILED' "
-    "AND attempt + 1 - (SELECT count(*) FROM trials p WHERE p.sweep_id = t.sweep_id "
-    "AND p.sample_index = t.sample_index AND p.lost = 1) < ?2 ORDER BY sample_index";
 constexpr const char* kMarkLost =
     "UPDATE trials SET state = 'FAILED', finished_at = ?2, error = ?3, lost = 1 "
     "WHERE id = ?1 AND state = 'RUNNING'";
-constexpr const char* kRetire = "UPDATE trials SET latest = 0 WHERE id = ?1";
-constexpr const char* kNextAttempt =
-    "INSERT INTO trials(sweep_id, sample_index, attempt, model_id, seed, reference) "
-    "SELECT sweep_id, sample_index, attempt + 1, model_id, seed, reference FROM trials "
-    "WHERE id = ?1";
-// Back to WAITING as if never claimed; the attempt keeps its row.
-constexpr const char* kReleaseTrial =
-    "UPDATE trials SET state = 'WAITING', rank = NULL, host = NULL, device = NULL, "
-    "started_at = NULL, heartbeat_at = NULL, epochs_done = 0 "
-    "WHERE id = ?1 AND state = 'RUNNING' AND latest = 1";
-constexpr const char* kRunning =
-    "SELECT id FROM trials WHERE sweep_id = ?1 AND latest = 1 AND state = 'RUNNING' "
-    "ORDER BY sample_index";
-constexpr const char* kDeleteEpochs = "DELETE FROM epochs WHERE trial_id = ?1";
-constexpr const char* kCounts =
-    "SELECT state, count(*) FROM trials WHERE sweep_id = ?1 AND latest = 1 GROUP BY state";
-constexpr const char* kFinishSweep = "UPDATE sweeps SET finished_at = ?2 WHERE id = ?1";
-// A sweep's latest trials: samples 0..N-1, then its references.
-constexpr const char* kSweepLayout =
-    "SELECT s.sample_size, count(t.id), count(t.reference), min(t.sample_index), "
-    "max(t.sample_index), max(CASE WHEN t.reference IS NULL THEN t.sample_index END) "
-    "FROM sweeps s LEFT JOIN trials t ON t.sweep_id = s.id AND t.latest = 1 "
-    "WHERE s.id = ?1 GROUP BY s.id";
-// Moving the references up by ?2 goes through negative indices (x -> -1-x
-// -> x+?2): SQLite checks the unique (sweep_id, sample_index, attempt) row by
-// row, so a direct +?2 could collide with the next reference half-way.
-constexpr const char* kReferencesOut =
-    "UPDATE trials SET sample_index = -1 - sample_index "
-    "WHERE sweep_id = ?1 AND reference IS NOT NULL";
-constexpr const char* kReferencesIn =
-    "UPDATE trials SET sample_index = ?2 - 1 - sample_index "
-    "WHERE sweep_id = ?1 AND sample_index < 0";
-constexpr const char* kGrowSweep =
-    "UPDATE sweeps SET sample_size = sample_size + ?2, finished_at = NULL WHERE id = ?1";
-constexpr const char* kInsertEvent =
-    "INSERT INTO events(time, kind, sweep_id, trial_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 }  // namespace
 
@@ -535,7 +461,8 @@ bool Store::flush_if_due() {
 
 void Store::insert_event(const std::string& kind, std::optional<int64_t> sweep_id,
                          std::optional<int64_t> trial_id, const nlohmann::json& detail) {
-  Statement& s = stmt(kInsertEvent);
+  Statement& s = stmt(
+      "INSERT INTO events(time, kind, sweep_id, trial_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)");
   s.bind(1, now()).bind(2, kind).bind(3, sweep_id).bind(4, trial_id);
   if (detail.is_null())
     s.bind_null(5);
@@ -560,7 +487,7 @@ void Store::log_event(const std::string& kind, std::optional<int64_t> sweep_id,
 // ---- sweeps and models ----
 
 std::optional<int64_t> Store::find_sweep(const std::string& name) {
-  Statement& s = stmt(kFindSweep);
+  Statement& s = stmt("SELECT id FROM sweeps WHERE name = ?1");
   s.bind(1, name);
   std::optional<int64_t> id;
   if (s.step()) id = s.int64(0);
@@ -582,26 +509,22 @@ int64_t Store::model_id(const ModelRecord& m) {
     if (it->second.second != spec_digest) throw clash();
     return it->second.first;
   }
-  Statement& ins = stmt(kInsertModel);
-  ins.bind(1, m.hash)
-      .bind(2, m.family)
-      .bind(3, json_text(m.family_params))
-      .bind(4, spec_json)
-      .bind(5, m.cost.params)
-      .bind(6, m.cost.flops)
-      .bind(7, m.cost.acts)
-      .bind(8, as_int(total_depth(m.family_params)))
-      .bind(9, number(m.family_params, "w_0"))
-      .bind(10, number(m.family_params, "w_a"))
-      .bind(11, number(m.family_params, "w_m"))
-      .bind(12, as_int(uniform(m.family_params, "group_width", "group_widths")))
-      .bind(13, uniform(m.family_params, "bottleneck_ratio", "bottleneck_ratios"));
-  ins.run();
+  Statement& ins = stmt(
+      "INSERT INTO models(hash, family, params_json, spec_json, params, flops, acts, depth, w_0, "
+      "w_a, w_m, group_width, bottleneck_ratio) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+      "ON CONFLICT(hash) DO NOTHING");
+  const nlohmann::json& fp = m.family_params;
+  bind_in_order(ins, 1, m.hash, m.family, json_text(fp), spec_json, m.cost.params, m.cost.flops,
+                m.cost.acts, as_int(total_depth(fp)), number(fp, "w_0"), number(fp, "w_a"),
+                number(fp, "w_m"), as_int(uniform(fp, "group_width", "group_widths")),
+                uniform(fp, "bottleneck_ratio", "bottleneck_ratios"))
+      .run();
   int64_t id = 0;
   if (db_->changes() == 1) {
     id = db_->last_insert_rowid();
   } else {
-    Statement& find = stmt(kFindModel);
+    Statement& find = stmt("SELECT id, spec_json FROM models WHERE hash = ?1");
     find.bind(1, m.hash);
     if (!find.step()) throw StoreError("database '" + path_ + "': model " + m.hash + " vanished");
     id = find.int64(0);
@@ -632,21 +555,17 @@ int64_t Store::create_sweep(const SweepDef& def, const std::vector<NewTrial>& tr
   const std::optional<int64_t> parent = related(def.parent, "parent");
   const std::optional<int64_t> sibling_of = related(def.sibling_of, "sibling");
   Op op(*this);
-  Statement& s = stmt(kInsertSweep);
-  s.bind(1, def.name)
-      .bind(2, def.family)
-      .bind(3, json_text(def.space))
-      .bind(4, json_text(def.recipe))
-      .bind(5, def.seed)
-      .bind(6, static_cast<int64_t>(trials.size()))
-      .bind(7, parent)
-      .bind(8, now())
-      .bind(9, def.build.nds_version.empty() ? options_.nds_version : def.build.nds_version)
-      .bind_text_or_null(10, def.build.torch_version)
-      .bind_text_or_null(11, def.build.device)
-      .bind(12, def.build.world_size)
-      .bind(13, sibling_of);
-  s.run();
+  Statement& s = stmt(
+      "INSERT INTO sweeps(name, family, space_json, recipe_json, seed, sample_size, parent_id, "
+      "created_at, nds_version, torch_version, device, world_size, sibling_of) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  const std::string& nds_version =
+      def.build.nds_version.empty() ? options_.nds_version : def.build.nds_version;
+  bind_in_order(s, 1, def.name, def.family, json_text(def.space), json_text(def.recipe), def.seed,
+                static_cast<int64_t>(trials.size()), parent, now(), nds_version,
+                TextOrNull{def.build.torch_version}, TextOrNull{def.build.device},
+                def.build.world_size, sibling_of)
+      .run();
   const int64_t sweep_id = db_->last_insert_rowid();
   Statement& t = stmt(kInsertTrial);
   for (size_t i = 0; i < trials.size(); ++i) {
@@ -670,7 +589,12 @@ int64_t Store::grow_sweep(int64_t sweep_id, int64_t first, const std::vector<New
       throw std::invalid_argument(which + ": reference '" + t.reference + "' is not a sample");
   flush();  // the growth is one transaction of its own
   Op op(*this);
-  Statement& q = stmt(kSweepLayout);
+  // A sweep's latest trials: samples 0..N-1, then its references.
+  Statement& q = stmt(
+      "SELECT s.sample_size, count(t.id), count(t.reference), min(t.sample_index), "
+      "max(t.sample_index), max(CASE WHEN t.reference IS NULL THEN t.sample_index END) "
+      "FROM sweeps s LEFT JOIN trials t ON t.sweep_id = s.id AND t.latest = 1 "
+      "WHERE s.id = ?1 GROUP BY s.id");
   q.bind(1, sweep_id);
   if (!q.step()) throw std::invalid_argument("no sweep with id " + std::to_string(sweep_id));
   const int64_t rows = q.int64(1);
@@ -688,8 +612,20 @@ int64_t Store::grow_sweep(int64_t sweep_id, int64_t first, const std::vector<New
                                 " samples; cannot add samples from " + std::to_string(first));
   const auto added = static_cast<int64_t>(samples.size());
   if (references > 0) {
-    stmt(kReferencesOut).bind(1, sweep_id).run();
-    stmt(kReferencesIn).bind(1, sweep_id).bind(2, added).run();
+    // Moving the references up by ?2 goes through negative indices (x -> -1-x
+    // -> x+?2): SQLite checks the unique (sweep_id, sample_index, attempt) row by
+    // row, so a direct +?2 could collide with the next reference half-way.
+    stmt(
+        "UPDATE trials SET sample_index = -1 - sample_index "
+        "WHERE sweep_id = ?1 AND reference IS NOT NULL")
+        .bind(1, sweep_id)
+        .run();
+    stmt(
+        "UPDATE trials SET sample_index = ?2 - 1 - sample_index "
+        "WHERE sweep_id = ?1 AND sample_index < 0")
+        .bind(1, sweep_id)
+        .bind(2, added)
+        .run();
   }
   Statement& t = stmt(kInsertTrial);
   for (int64_t i = 0; i < added; ++i) {
@@ -697,7 +633,10 @@ int64_t Store::grow_sweep(int64_t sweep_id, int64_t first, const std::vector<New
     const int64_t model = model_id(n.model);
     t.bind(1, sweep_id).bind(2, have + i).bind(3, model).bind(4, n.seed).bind_null(5).run();
   }
-  stmt(kGrowSweep).bind(1, sweep_id).bind(2, added).run();
+  stmt("UPDATE sweeps SET sample_size = sample_size + ?2, finished_at = NULL WHERE id = ?1")
+      .bind(1, sweep_id)
+      .bind(2, added)
+      .run();
   insert_event("sweep_grown", sweep_id, std::nullopt,
                {{"from", have}, {"to", have + added}, {"references", references}});
   waiting_.erase(sweep_id);  // queued references changed their index
@@ -708,7 +647,7 @@ int64_t Store::grow_sweep(int64_t sweep_id, int64_t first, const std::vector<New
 
 void Store::finish_sweep(int64_t sweep_id) {
   Op op(*this);
-  stmt(kFinishSweep).bind(1, sweep_id).bind(2, now()).run();
+  stmt("UPDATE sweeps SET finished_at = ?2 WHERE id = ?1").bind(1, sweep_id).bind(2, now()).run();
   if (db_->changes() == 0)
     throw std::invalid_argument("no sweep with id " + std::to_string(sweep_id));
   const StateCounts c = counts(sweep_id);
@@ -723,7 +662,8 @@ void Store::finish_sweep(int64_t sweep_id) {
 
 StateCounts Store::counts(int64_t sweep_id) {
   StateCounts c;
-  Statement& s = stmt(kCounts);
+  Statement& s =
+      stmt("SELECT state, count(*) FROM trials WHERE sweep_id = ?1 AND latest = 1 GROUP BY state");
   s.bind(1, sweep_id);
   while (s.step()) c[parse_trial_state(s.text(0))] = s.int64(1);
   s.reset();
@@ -739,7 +679,13 @@ std::optional<ClaimedTrial> Store::claim(int64_t sweep_id, const Worker& worker)
   for (bool refilled = false; !c;) {
     if (queue.empty()) {
       if (refilled) break;  // nothing is waiting
-      Statement& w = stmt(kWaiting);
+      // Claiming takes the lowest-index WAITING trial. The writer keeps the
+      // next few thousand in memory (refilled here), so a claim is one UPDATE
+      // by id; the state guard makes a stale entry harmless (it is skipped).
+      Statement& w = stmt(
+          "SELECT id, sample_index, attempt, model_id, seed, reference FROM trials "
+          "WHERE sweep_id = ?1 AND latest = 1 AND state = 'WAITING' "
+          "ORDER BY sample_index LIMIT 4096");
       w.bind(1, sweep_id);
       while (w.step()) {
         ClaimedTrial t;
@@ -758,17 +704,16 @@ std::optional<ClaimedTrial> Store::claim(int64_t sweep_id, const Worker& worker)
     }
     ClaimedTrial next = std::move(queue.front());
     queue.pop_front();
-    stmt(kClaim)
-        .bind(1, next.trial_id)
-        .bind(2, worker.rank)
-        .bind_text_or_null(3, worker.host)
-        .bind_text_or_null(4, worker.device)
-        .bind(5, now())
+    Statement& claim = stmt(
+        "UPDATE trials SET state = 'RUNNING', rank = ?2, host = ?3, device = ?4, started_at = ?5, "
+        "heartbeat_at = ?5 WHERE id = ?1 AND state = 'WAITING' AND latest = 1");
+    bind_in_order(claim, 1, next.trial_id, worker.rank, TextOrNull{worker.host},
+                  TextOrNull{worker.device}, now())
         .run();
     if (db_->changes() == 1) c = std::move(next);
   }
   if (c) {
-    Statement& m = stmt(kModelById);
+    Statement& m = stmt("SELECT hash, params_json, spec_json FROM models WHERE id = ?1");
     m.bind(1, c->model_id);
     if (m.step()) {
       c->model_hash = m.text(0);
@@ -783,7 +728,10 @@ std::optional<ClaimedTrial> Store::claim(int64_t sweep_id, const Worker& worker)
 
 bool Store::heartbeat(int64_t trial_id) {
   begin_write();
-  stmt(kHeartbeat).bind(1, trial_id).bind(2, now()).run();
+  stmt("UPDATE trials SET heartbeat_at = ?2 WHERE id = ?1 AND state = 'RUNNING'")
+      .bind(1, trial_id)
+      .bind(2, now())
+      .run();
   const bool ok = db_->changes() == 1;
   end_write();
   return ok;
@@ -809,15 +757,8 @@ void Store::insert_epochs(int64_t trial_id, const std::vector<EpochMetrics>& epo
     for (size_t r = 0; r < rows; ++r) {
       const EpochMetrics& e = epochs[first + r];
       const int b = static_cast<int>(r) * kColumns;
-      s.bind(b + 1, trial_id)
-          .bind(b + 2, e.epoch)
-          .bind(b + 3, e.train_loss)
-          .bind(b + 4, e.train_top1_err)
-          .bind(b + 5, e.train_top5_err)
-          .bind(b + 6, e.test_top1_err)
-          .bind(b + 7, e.test_top5_err)
-          .bind(b + 8, e.lr)
-          .bind(b + 9, e.seconds);
+      bind_in_order(s, b + 1, trial_id, e.epoch, e.train_loss, e.train_top1_err, e.train_top5_err,
+                    e.test_top1_err, e.test_top5_err, e.lr, e.seconds);
     }
     s.run();
   }
@@ -831,7 +772,13 @@ void Store::insert_epochs(int64_t trial_id, const std::vector<EpochMetrics>& epo
 // changes last, in one statement.
 bool Store::record_epoch(int64_t trial_id, const EpochMetrics& metrics) {
   begin_write();
-  stmt(kEpochHeartbeat).bind(1, trial_id).bind(2, now()).bind(3, metrics.epoch).run();
+  stmt(
+      "UPDATE trials SET heartbeat_at = ?2, epochs_done = max(epochs_done, ?3) "
+      "WHERE id = ?1 AND state = 'RUNNING'")
+      .bind(1, trial_id)
+      .bind(2, now())
+      .bind(3, metrics.epoch)
+      .run();
   const bool running = db_->changes() == 1;
   if (running) insert_epochs(trial_id, {metrics});
   end_write();
@@ -841,12 +788,17 @@ bool Store::record_epoch(int64_t trial_id, const EpochMetrics& metrics) {
 bool Store::finish(int64_t trial_id, TrialState state, const TrialResult* result,
                    const std::string& error) {
   const auto write_result = [&] {
-    Statement& s = stmt(kFinishWithResult);
-    s.bind(1, trial_id).bind(2, to_string(state)).bind(3, now());
-    bind_result(s, 4, *result);
-    s.bind_text_or_null(12, error);
-    bind_data_result(s, 13, *result);
-    s.run();
+    Statement& s = stmt(
+        "UPDATE trials SET state = ?2, finished_at = ?3, heartbeat_at = ?3, top1_err = ?4, "
+        "top5_err = ?5, best_top1_err = ?6, best_top5_err = ?7, train_loss = ?8, "
+        "epochs_done = max(epochs_done, ?9), train_seconds = ?10, images_per_sec = ?11, "
+        "error = ?12, data_seconds = ?13, skipped_images = ?14, decoded_images = ?15 "
+        "WHERE id = ?1 AND state = 'RUNNING'");
+    const TrialResult& r = *result;
+    bind_in_order(s, 1, trial_id, to_string(state), now(), r.top1_err, r.top5_err, r.best_top1_err,
+                  r.best_top5_err, r.train_loss, r.epochs_done, r.train_seconds, r.images_per_sec,
+                  TextOrNull{error}, r.data_seconds, r.skipped_images, r.decoded_images)
+        .run();
   };
   // The common case first: a RUNNING trial completes. The guarded UPDATE
   // itself tells whether the trial was RUNNING, which saves a lookup per
@@ -880,7 +832,9 @@ bool Store::finish(int64_t trial_id, TrialState state, const TrialResult* result
     write_result();
     insert_epochs(trial_id, result->epochs);
   } else {
-    stmt(kFinishBare)
+    stmt(
+        "UPDATE trials SET state = ?2, finished_at = ?3, error = ?4 "
+        "WHERE id = ?1 AND state = 'RUNNING'")
         .bind(1, trial_id)
         .bind(2, to_string(state))
         .bind(3, now())
@@ -911,8 +865,13 @@ bool Store::fail(int64_t trial_id, const std::string& error, const TrialResult* 
 
 int64_t Store::requeue(int64_t trial_id, int64_t sweep_id, const std::string& reason) {
   waiting_.erase(sweep_id);  // the new attempt may come before the queued ones
-  stmt(kRetire).bind(1, trial_id).run();
-  stmt(kNextAttempt).bind(1, trial_id).run();
+  stmt("UPDATE trials SET latest = 0 WHERE id = ?1").bind(1, trial_id).run();
+  stmt(
+      "INSERT INTO trials(sweep_id, sample_index, attempt, model_id, seed, reference) "
+      "SELECT sweep_id, sample_index, attempt + 1, model_id, seed, reference FROM trials "
+      "WHERE id = ?1")
+      .bind(1, trial_id)
+      .run();
   const int64_t next = db_->last_insert_rowid();
   insert_event("trial_requeued", sweep_id, next, {{"from_trial", trial_id}, {"reason", reason}});
   return next;
@@ -931,7 +890,10 @@ int64_t Store::requeue_stale(int64_t sweep_id, double grace_seconds, int64_t max
     std::string error;
   };
   std::vector<Stale> stale;
-  Statement& s = stmt(kStale);
+  Statement& s = stmt(
+      "SELECT id, attempt, host, rank, heartbeat_at FROM trials WHERE sweep_id = ?1 "
+      "AND latest = 1 AND state = 'RUNNING' AND (heartbeat_at IS NULL OR heartbeat_at < ?2) "
+      "ORDER BY sample_index");
   s.bind(1, sweep_id).bind(2, t - grace_seconds);
   while (s.step()) {
     const double last = s.real(4);
@@ -986,7 +948,13 @@ int64_t Store::requeue_failed(int64_t sweep_id, int64_t max_attempts) {
   if (max_attempts < 1)
     throw std::invalid_argument("max attempts must be >= 1, got " + std::to_string(max_attempts));
   Op op(*this);
-  const std::vector<int64_t> failed = ids(stmt(kRetryable).bind(1, sweep_id).bind(2, max_attempts));
+  // Attempts whose worker was lost are no fault of the trial: they do not count.
+  const std::vector<int64_t> failed =
+      ids(stmt("SELECT id FROM trials t WHERE sweep_id = ?1 AND latest = 1 AND state = 'FAILED' "
+               "AND attempt + 1 - (SELECT count(*) FROM trials p WHERE p.sweep_id = t.sweep_id "
+               "AND p.sample_index = t.sample_index AND p.lost = 1) < ?2 ORDER BY sample_index")
+              .bind(1, sweep_id)
+              .bind(2, max_attempts));
   for (int64_t id : failed) requeue(id, sweep_id, "failed");
   op.done();
   return static_cast<int64_t>(failed.size());
@@ -998,9 +966,17 @@ bool Store::release(int64_t trial_id) {
   const int64_t sweep_id = sweep.value_or(0);
   const bool running = sweep.has_value();
   if (running) {
-    stmt(kReleaseTrial).bind(1, trial_id).run();
-    stmt(kDeleteEpochs).bind(1, trial_id).run();  // a WAITING trial has no progress
-    waiting_.erase(sweep_id);                     // it goes before the queued ones
+    // Back to WAITING as if never claimed; the attempt keeps its row.
+    stmt(
+        "UPDATE trials SET state = 'WAITING', rank = NULL, host = NULL, device = NULL, "
+        "started_at = NULL, heartbeat_at = NULL, epochs_done = 0 "
+        "WHERE id = ?1 AND state = 'RUNNING' AND latest = 1")
+        .bind(1, trial_id)
+        .run();
+    stmt("DELETE FROM epochs WHERE trial_id = ?1")
+        .bind(1, trial_id)
+        .run();                // a WAITING trial has no progress
+    waiting_.erase(sweep_id);  // it goes before the queued ones
     insert_event("trial_released", sweep_id, trial_id, nullptr);
   }
   op.done();
@@ -1009,7 +985,10 @@ bool Store::release(int64_t trial_id) {
 
 int64_t Store::release_running(int64_t sweep_id) {
   Op op(*this);
-  const std::vector<int64_t> running = ids(stmt(kRunning).bind(1, sweep_id));
+  const std::vector<int64_t> running =
+      ids(stmt("SELECT id FROM trials WHERE sweep_id = ?1 AND latest = 1 AND state = 'RUNNING' "
+               "ORDER BY sample_index")
+              .bind(1, sweep_id));
   for (int64_t id : running) release(id);
   op.done();
   return static_cast<int64_t>(running.size());
