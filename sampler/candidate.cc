@@ -10,15 +10,23 @@ namespace {
 Value draw_scalar(const ParamDist& d, Rng& rng) {
   Value v;
   switch (d.kind) {
-    case DistKind::kFixed: v.ref = &d.value; break;
-    case DistKind::kChoice: v.ref = &d.values[rng.uniform_index(d.values.size())]; break;
-    case DistKind::kInt:
-      // An int range's grid values are whole numbers, exactly.
-      v.number = d.range.draw(rng);
-      v.integer = true;
+    case DistKind::kFixed:
+      v.ref = &d.value;
       break;
-    case DistKind::kFloat: v.number = d.range.draw(rng); break;
-    case DistKind::kList: break;  // lists are laid out element by element
+    case DistKind::kChoice:
+      v.ref = &d.values[rng.uniform_index(d.values.size())];
+      break;
+    case DistKind::kInt:
+    case DistKind::kFloat: {
+      // An int range's grid values are whole numbers, exactly.
+      bool pending = false;
+      v.raw = d.range.draw_deferred(rng, &pending);
+      if (pending) v.pending = &d.range;
+      v.integer = d.kind == DistKind::kInt;
+      break;
+    }
+    case DistKind::kList:
+      break;  // lists are laid out element by element
   }
   return v;
 }
@@ -27,8 +35,8 @@ Value draw_scalar(const ParamDist& d, Rng& rng) {
 
 nlohmann::json Value::to_json() const {
   if (ref) return *ref;
-  if (integer) return static_cast<std::int64_t>(number);
-  return number;
+  if (integer) return static_cast<std::int64_t>(number());
+  return number();
 }
 
 Candidate::Candidate(const DesignSpace& space) : space_(space) {
@@ -39,7 +47,9 @@ Candidate::Candidate(const DesignSpace& space) : space_(space) {
     p.dist = &d;
     p.offset = offset;
     p.list = d.is_list();
-    p.length = d.kind == DistKind::kList ? d.items.size() : d.length > 0 ? static_cast<size_t>(d.length) : 1;
+    p.length = d.kind == DistKind::kList ? d.items.size()
+               : d.length > 0            ? static_cast<size_t>(d.length)
+                                         : 1;
     p.shared = std::find(space.shared.begin(), space.shared.end(), key) != space.shared.end();
     offset += p.length;
     params_.push_back(std::move(p));

@@ -20,12 +20,18 @@ namespace nds::sampler {
 // A drawn scalar: a number, or a JSON value of the space (a fixed value or a
 // choice), referenced, not copied.
 struct Value {
-  double number = 0;                    // when ref is null
+  double raw = 0;                       // the number (when ref is null), or its pending draw
   bool integer = false;                 // the number came from an int distribution
   const nlohmann::json* ref = nullptr;  // the value itself, when not a number
+  // Set while the number is a log-uniform draw not finished yet (see
+  // QuantizedRange::draw_deferred): raw is then its uniform draw, and the
+  // number, pending->finish(raw), is computed only when read.
+  const QuantizedRange* pending = nullptr;
 
+  // The number, when ref is null.
+  double number() const { return pending ? pending->finish(raw) : raw; }
   std::optional<double> as_number() const {
-    if (!ref) return number;
+    if (!ref) return number();
     if (ref->is_number()) return ref->get<double>();
     return std::nullopt;
   }
@@ -38,16 +44,18 @@ class Candidate {
   struct Param {
     std::string key;
     const ParamDist* dist = nullptr;
-    size_t offset = 0;   // first value
-    size_t length = 1;   // values (1 for a scalar)
-    bool list = false;   // drawn as a list (JSON array)
-    bool shared = false; // a list drawn once and repeated
+    size_t offset = 0;    // first value
+    size_t length = 1;    // values (1 for a scalar)
+    bool list = false;    // drawn as a list (JSON array)
+    bool shared = false;  // a list drawn once and repeated
   };
 
   // `space` must outlive the candidate.
   explicit Candidate(const DesignSpace& space);
 
-  // Draws every parameter, in key order, from `rng`.
+  // Draws every parameter, in key order, from `rng`. A log-uniform value is
+  // left pending (its exp taken when read): most candidates are rejected
+  // before some of their values are read.
   void draw(Rng& rng);
 
   const std::vector<Param>& params() const { return params_; }
@@ -65,7 +73,7 @@ class Candidate {
     Value* first;           // its values
     const ParamDist* dist;  // scalar distribution, or a list of them (kList)
     size_t length;
-    size_t drawn;           // values drawn: 1 when shared, else length
+    size_t drawn;  // values drawn: 1 when shared, else length
   };
 
   const DesignSpace& space_;

@@ -134,10 +134,11 @@ BlockKind block_kind(const std::string& type) {
 // The cost of the network expand_anynet builds from `p` with the resolved
 // widths, bottleneck multipliers and group widths: the stem, each stage's
 // first block and (depth - 1) times one of its later, identical blocks, then
-// the head. Throws std::invalid_argument where complexity() would.
+// the head. Throws std::invalid_argument where complexity() would. Stops
+// after the stage whose flops pass max_flops (estimate_anynet).
 Complexity count(const AnyNetParams& p, BlockKind kind, const std::vector<int>& ws,
                  const std::vector<double>& bot_muls, const std::vector<int>& gs, int in_channels,
-                 int num_classes, int resolution) {
+                 int num_classes, int resolution, std::int64_t max_flops) {
   Tally tally(in_channels, resolution);
   tally.add(stem_cost(p, in_channels, resolution));
   int prev_w = p.stem_w;
@@ -148,6 +149,7 @@ Complexity count(const AnyNetParams& p, BlockKind kind, const std::vector<int>& 
     tally.add(anynet_block(kind, stage, prev_w, w, p.strides[i], w_b, gs[i], p.se_ratio));
     if (p.depths[i] > 1)
       tally.add(anynet_block(kind, stage, w, w, 1, w_b, gs[i], p.se_ratio), p.depths[i] - 1);
+    if (tally.cost().flops > max_flops) return tally.cost();
     prev_w = w;
   }
   thread_local std::vector<Block> ends;
@@ -161,7 +163,7 @@ Complexity count(const AnyNetParams& p, BlockKind kind, const std::vector<int>& 
 // after the cheap checks: an unknown block or stem type, or a network
 // complexity() would reject.
 std::optional<Complexity> estimate(const AnyNetParams& p, int in_channels, int num_classes,
-                                   int resolution) {
+                                   int resolution, std::int64_t max_flops) {
   if (!stage_lists_valid(p)) return std::nullopt;
   const BlockKind kind = block_kind(p.block_type);
   const bool bottleneck = kind == BlockKind::kResBottleneck;
@@ -176,28 +178,39 @@ std::optional<Complexity> estimate(const AnyNetParams& p, int in_channels, int n
   fill(bot_muls, n, 1.0);
   fill(gs, n, 0);
   if (bottleneck && !resolve_bottlenecks(p, ws, bot_muls, gs)) return std::nullopt;
-  return count(p, kind, ws, bot_muls, gs, in_channels, num_classes, resolution);
+  return count(p, kind, ws, bot_muls, gs, in_channels, num_classes, resolution, max_flops);
+}
+
+// generate_regnet's expressions, verbatim: block j's stage index.
+double stage_of(int j, double w_a, int w_0, double log_w_m) {
+  const double u = j * w_a + w_0;
+  return std::nearbyint(std::log(u / w_0) / log_w_m);
 }
 
 }  // namespace
 
 std::optional<Complexity> estimate_anynet(const AnyNetParams& p, int in_channels, int num_classes,
-                                          int resolution) {
+                                          int resolution, std::int64_t max_flops) {
   try {
-    return estimate(p, in_channels, num_classes, resolution);
+    return estimate(p, in_channels, num_classes, resolution, max_flops);
   } catch (const std::invalid_argument&) {
     return std::nullopt;
   }
 }
 
-void regnet_stages(double w_a, int w_0, double w_m, int depth, int quantum, RegNetWidths* out) {
+RegNetSpan regnet_span(double w_a, int w_0, double w_m, int depth) {
   const double log_w_m = std::log(w_m);
-  // generate_regnet's expressions, verbatim, for block j.
-  const auto stage_of = [&](int j) {
-    const double u = j * w_a + w_0;
-    return std::nearbyint(std::log(u / w_0) / log_w_m);
-  };
-  const double k_last = stage_of(depth - 1);
+  return {log_w_m, stage_of(depth - 1, w_a, w_0, log_w_m)};
+}
+
+void regnet_stages(double w_a, int w_0, double w_m, int depth, int quantum, RegNetWidths* out) {
+  regnet_stages(w_a, w_0, w_m, depth, quantum, regnet_span(w_a, w_0, w_m, depth), out);
+}
+
+void regnet_stages(double w_a, int w_0, double w_m, int depth, int quantum, const RegNetSpan& span,
+                   RegNetWidths* out) {
+  const auto stage_of = [&](int j) { return sampler::stage_of(j, w_a, w_0, span.log_w_m); };
+  const double k_last = span.k_last;
   const double sqrt_w_m = std::sqrt(w_m);
   out->widths.clear();
   out->depths.clear();

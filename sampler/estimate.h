@@ -15,6 +15,8 @@
 // samples do not depend on the estimate, only the speed does. Tests hold the
 // estimates equal to the exact counts.
 
+#include <cstdint>
+#include <limits>
 #include <optional>
 
 #include "space/anynet.h"
@@ -28,9 +30,23 @@ constexpr double kEstimateMargin = 0.01;
 
 // The cost expand_anynet(p, {in_channels, num_classes}) would have at
 // `resolution`, or nullopt when expand_anynet or complexity() would reject the
-// parameters.
-std::optional<Complexity> estimate_anynet(const AnyNetParams& p, int in_channels, int num_classes,
-                                          int resolution);
+// parameters. Counting stops once the flops so far exceed max_flops (a block
+// never costs negative flops, so the total would too): the cost returned is
+// then partial, its flops above max_flops, and the parameters are not checked
+// further.
+std::optional<Complexity> estimate_anynet(
+    const AnyNetParams& p, int in_channels, int num_classes, int resolution,
+    std::int64_t max_flops = std::numeric_limits<std::int64_t>::max());
+
+// What generate_regnet(w_a, w_0, w_m, depth, ...) takes logs for: log(w_m),
+// and the last block's stage index k_last = round(log(u / w_0) / log(w_m))
+// with u = (depth - 1) * w_a + w_0, by its own float operations. Taken once
+// for a candidate that both checks its stage count and plans its stages.
+struct RegNetSpan {
+  double log_w_m = 0;
+  double k_last = 0;
+};
+RegNetSpan regnet_span(double w_a, int w_0, double w_m, int depth);
 
 // generate_regnet(w_a, w_0, w_m, depth, quantum)'s stage widths, depths,
 // num_stages and total_stages (not the per-block lists), by the same float
@@ -40,6 +56,9 @@ std::optional<Complexity> estimate_anynet(const AnyNetParams& p, int in_channels
 // on both sides of it. The arguments must be
 // valid (generate_regnet would not throw). `out`'s storage is reused.
 void regnet_stages(double w_a, int w_0, double w_m, int depth, int quantum, RegNetWidths* out);
+// The same, given regnet_span(w_a, w_0, w_m, depth).
+void regnet_stages(double w_a, int w_0, double w_m, int depth, int quantum, const RegNetSpan& span,
+                   RegNetWidths* out);
 
 // regnet_to_anynet(p) given the already generated widths `g` of p, without
 // generating them again; nullopt when regnet_to_anynet would throw.

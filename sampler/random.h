@@ -84,6 +84,15 @@ class QuantizedRange {
 
   double draw(Rng& rng) const;
 
+  // draw() in two steps, for a value that may never be read: draw_deferred
+  // takes from rng exactly the words draw would, and returns the value, or,
+  // when it sets *pending, the uniform draw that finish(u) turns into the
+  // value draw would have returned. A log-uniform draw's exp is its one
+  // costly step, and a sampler rejects most candidates before reading some
+  // of their values.
+  double draw_deferred(Rng& rng, bool* pending) const;
+  double finish(double u) const;
+
  private:
   RandType type_ = RandType::kUniform;
   double low_ = 0, q_ = 1;
@@ -99,44 +108,55 @@ class QuantizedRange {
   double value(std::int64_t k, double q, double inverse) const;
 };
 
-// One draw of `type` on [low, high] with step q. The range must be valid.
-inline double QuantizedRange::value(std::int64_t k, double q,
-                                                          double inverse) const {
+// Grid point k of step q (grid_value, with q's whole inverse precomputed).
+inline double QuantizedRange::value(std::int64_t k, double q, double inverse) const {
   return inverse > 0 ? static_cast<double>(k) / inverse : static_cast<double>(k) * q;
 }
 
-// Inline: the sampler draws every candidate's values through it.
-inline double QuantizedRange::draw(Rng& rng) const {
+// Inline: the sampler draws every candidate's values through these.
+inline double QuantizedRange::finish(double u) const {
   // pycls's log_uniform: f = exp(-U(-log(high), -log(low - q*))) with
   // q* = min(q, low/2), so f lies in (low - q*, high] with density 1/f; it is
   // then rounded up to the grid. The clamp only catches exp's last-bit error
   // at the ends.
-  const auto log_uniform = [&]() {
-    const double f = std::exp(log_hi_ - (log_hi_ - log_lo_) * rng.uniform01());
-    const double x = f / grid_q_;  // > 0 and below 2^53 (validated)
-    auto k = static_cast<std::int64_t>(x);
-    if (static_cast<double>(k) < x) ++k;  // ceil, without a libm call
-    return value(std::clamp(k, k_lo_, k_hi_), grid_q_, grid_inverse_);
-  };
+  const double f = std::exp(log_hi_ - (log_hi_ - log_lo_) * u);
+  const double x = f / grid_q_;  // > 0 and below 2^53 (validated)
+  auto k = static_cast<std::int64_t>(x);
+  if (static_cast<double>(k) < x) ++k;  // ceil, without a libm call
+  return value(std::clamp(k, k_lo_, k_hi_), grid_q_, grid_inverse_);
+}
+
+inline double QuantizedRange::draw_deferred(Rng& rng, bool* pending) const {
+  *pending = false;
   switch (type_) {
     case RandType::kUniform:
       // pycls draws f in [low, high + q) and floors it to q: every grid point
       // equally likely, which an index draw gives exactly.
       return value(rng.uniform_int(k_lo_, k_hi_), q_, grid_inverse_);
     case RandType::kLogUniform:
-      return log_uniform();
+      *pending = true;
+      return rng.uniform01();
     case RandType::kPower2:
       return powers_[rng.uniform_index(powers_.size())];
     case RandType::kPower2OrLogUniform: {
       // pycls: a power of two in [low, high] (quantized to low); one >= q is
       // redrawn log-uniform on [max(low, q), high] with step min(high, q).
       const double f = powers_[rng.uniform_index(powers_.size())];
-      return f < q_ ? f : log_uniform();
+      if (f < q_) return f;
+      *pending = true;
+      return rng.uniform01();
     }
   }
   return low_;
 }
 
+inline double QuantizedRange::draw(Rng& rng) const {
+  bool pending = false;
+  const double x = draw_deferred(rng, &pending);
+  return pending ? finish(x) : x;
+}
+
+// One draw of `type` on [low, high] with step q. The range must be valid.
 double draw(Rng& rng, RandType type, double low, double high, double q);
 
 // The multiple k * q, computed so that decimal steps give the decimal value

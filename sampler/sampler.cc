@@ -24,7 +24,7 @@ using nlohmann::json;
 std::string window_text(const Window& w) {
   return "[" + format_count(w.lo) + ", " +
          (w.hi == std::numeric_limits<std::int64_t>::max() ? std::string("inf")
-                                                          : format_count(w.hi)) +
+                                                           : format_count(w.hi)) +
          "]";
 }
 
@@ -34,6 +34,14 @@ bool near(const Window& w, std::int64_t v) {
   const double x = static_cast<double>(v);
   return x >= static_cast<double>(w.lo) * (1 - kEstimateMargin) &&
          x <= static_cast<double>(w.hi) * (1 + kEstimateMargin);
+}
+
+// The most flops an estimate may reach without being rejected on flops
+// (near() holds up to here), so the estimate can stop counting past it.
+std::int64_t estimate_flops_limit(const Window& w) {
+  const double hi = static_cast<double>(w.hi) * (1 + kEstimateMargin);
+  if (!w.on || hi >= 0x1p62) return std::numeric_limits<std::int64_t>::max();
+  return static_cast<std::int64_t>(std::floor(hi));
 }
 
 // Typed reads of drawn values, accepting what ParamReader accepts; false
@@ -55,8 +63,10 @@ bool read_int(const Candidate& c, const Candidate::Param* p, int* out) {
   const Value& v = c.at(*p);
   // An int distribution's draw is a whole number already: only its size is
   // checked (the common case, without to_int's libm calls).
-  if (!v.ref && v.integer && std::fabs(v.number) <= kIntLimit) {
-    *out = static_cast<int>(v.number);
+  if (!v.ref && v.integer) {
+    const double x = v.number();
+    if (std::fabs(x) > kIntLimit) return false;
+    *out = static_cast<int>(x);
     return true;
   }
   return to_int(v, out);
@@ -201,6 +211,7 @@ class Attempt {
     tallies_.push_back({"unique", 0, 0});
     for (const std::string& key : space.non_decreasing) sorted_.push_back(candidate_.find(key));
     windows_ = space.flops.on || space.params_count.on || space.acts.on;
+    max_estimate_flops_ = estimate_flops_limit(space.flops);
     const auto slot = [&](const char* key) { return candidate_.find(key); };
     regnet_family_ = space.family == "regnet";
     anynet_family_ = space.family == "anynet";
@@ -269,13 +280,26 @@ class Attempt {
     return d.kind == DistKind::kInt || (d.kind == DistKind::kFloat && kRegNetFields[i].as_double);
   }
 
-  // Fixed values are read once; each attempt reads only what it drew.
+  // Whether reading RegNet field i never rejects a candidate: a plain number
+  // that its field holds whatever the draw.
+  bool always_reads(size_t i) const {
+    if (!plain_number(i)) return false;
+    const ParamDist& d = *slots_[i]->dist;
+    return !kRegNetFields[i].as_int ||
+           (std::fabs(d.low) <= kIntLimit && std::fabs(d.high) <= kIntLimit);
+  }
+
+  // Fixed values are read once; each attempt reads only what it drew. A
+  // drawn group width that always reads is read late, once the stage checks
+  // pass (its log-uniform draw's exp is then taken for those alone).
   void prepare_regnet() {
     regnet_fixed_ok_ = slots_[0] && slots_[1] && slots_[2] && slots_[3] && slots_[4];
     for (size_t i = 0; i < slots_.size(); ++i) {
       if (!slots_[i]) continue;
       if (slots_[i]->dist->kind == DistKind::kFixed)
         regnet_fixed_ok_ = regnet_fixed_ok_ && read_regnet_field(i, regnet_fixed_);
+      else if (kRegNetFields[i].as_int == &RegNetParams::group_width && always_reads(i))
+        late_group_width_ = &candidate_.at(*slots_[i]);
       else
         regnet_drawn_.push_back({i, plain_number(i) ? &candidate_.at(*slots_[i]) : nullptr});
     }
@@ -286,17 +310,18 @@ class Attempt {
     if (!regnet_fixed_ok_) return false;
     regnet_.group_width = regnet_fixed_.group_width;  // the one field a check rewrites
     for (const DrawnField& d : regnet_drawn_) {
-      if (!d.number) {
+      if (!d.value) {
         if (!read_regnet_field(d.slot, regnet_)) return false;
         continue;
       }
       // What read_int and read_double accept of a plain number, inline: this
       // runs for every drawn value of every candidate.
       const RegNetField& f = kRegNetFields[d.slot];
+      const double x = d.value->number();
       if (!f.as_int) {
-        regnet_.*f.as_double = d.number->number;
-      } else if (std::fabs(d.number->number) <= kIntLimit) {
-        regnet_.*f.as_int = static_cast<int>(d.number->number);
+        regnet_.*f.as_double = x;
+      } else if (std::fabs(x) <= kIntLimit) {
+        regnet_.*f.as_int = static_cast<int>(x);
       } else {
         return false;
       }
@@ -326,6 +351,27 @@ class Attempt {
            read_double(candidate_, s[8], &p.se_ratio) && read_int(candidate_, s[9], &p.head_w);
   }
 
+  // Whether RegNet `p`'s rule spans a number of stages in the space's range;
+  // sets *span when it gets that far (most candidates stop before the logs).
+  bool spans_stage_range(const RegNetParams& p, RegNetSpan* span) const {
+    // The last block has the largest stage index (widths grow with the block
+    // index), so the stages the rule spans are known from it alone, with
+    // generate_regnet's own float operations.
+    const double u = (p.depth - 1) * p.w_a + p.w_0;
+    // Without logs first: the last stage index is round(log_w_m(u / w_0)),
+    // so u / w_0 far below w_m^(min - 3/2) or far above w_m^(max - 1/2)
+    // decides it (powers by multiplication and one square root).
+    const double r = u / p.w_0;
+    double low = std::sqrt(p.w_m) / p.w_m;  // w_m^(-1/2)
+    for (int i = 1; i < space_.min_stages; ++i) low *= p.w_m;
+    double high = std::sqrt(p.w_m);
+    for (int i = 1; i < space_.max_stages; ++i) high *= p.w_m;
+    if (r < low * (1 - 1e-9) || r > high * (1 + 1e-9)) return false;
+    *span = regnet_span(p.w_a, p.w_0, p.w_m, p.depth);
+    const int spanned = static_cast<int>(span->k_last) + 1;
+    return spanned >= space_.min_stages && spanned <= space_.max_stages;
+  }
+
   // RegNet's rule and num_stages; false when the candidate is rejected.
   // Sets *plan when the stage lists are known (for the estimate).
   bool regnet_checks(bool* plan) {
@@ -335,24 +381,12 @@ class Attempt {
     const bool rule_ok = p.depth >= 1 && p.quantum >= 1 && p.w_0 > 0 && p.w_0 % p.quantum == 0 &&
                          std::isfinite(p.w_a) && p.w_a >= 0 && std::isfinite(p.w_m) && p.w_m > 1;
     if (!rule_ok) return reject_invalid();
-    if (space_.max_stages > 0) {
-      // The last block has the largest stage index (widths grow with the block
-      // index), so the stages the rule spans are known from it alone, with
-      // generate_regnet's own float operations; most candidates stop here.
-      const double u = (p.depth - 1) * p.w_a + p.w_0;
-      // Without logs first: the last stage index is round(log_w_m(u / w_0)),
-      // so u / w_0 far below w_m^(min - 3/2) or far above w_m^(max - 1/2)
-      // decides it (powers by multiplication and one square root).
-      const double r = u / p.w_0;
-      double low = std::sqrt(p.w_m) / p.w_m;  // w_m^(-1/2)
-      for (int i = 1; i < space_.min_stages; ++i) low *= p.w_m;
-      double high = std::sqrt(p.w_m);
-      for (int i = 1; i < space_.max_stages; ++i) high *= p.w_m;
-      if (r < low * (1 - 1e-9) || r > high * (1 + 1e-9)) return check(false);
-      const int spanned = static_cast<int>(std::nearbyint(std::log(r) / std::log(p.w_m))) + 1;
-      if (spanned < space_.min_stages || spanned > space_.max_stages) return check(false);
-    }
-    regnet_stages(p.w_a, p.w_0, p.w_m, p.depth, p.quantum, &widths_);
+    RegNetSpan span;  // the logs, taken once for the stage check and the stages
+    if (space_.max_stages <= 0)
+      span = regnet_span(p.w_a, p.w_0, p.w_m, p.depth);
+    else if (!spans_stage_range(p, &span))
+      return check(false);
+    regnet_stages(p.w_a, p.w_0, p.w_m, p.depth, p.quantum, span, &widths_);
     // pycls keeps a RegNet only when it produces every stage its rule spans
     // (num_stages == max_stage) and their number is in range.
     if (space_.max_stages > 0 &&
@@ -361,6 +395,7 @@ class Attempt {
       return false;
     // pycls clamps the group width to each stage's width; regnet_to_anynet
     // does too, but rejects a width above the widest stage, so clamp it here.
+    if (late_group_width_) regnet_.group_width = static_cast<int>(late_group_width_->number());
     const int widest = *std::max_element(widths_.widths.begin(), widths_.widths.end());
     clamped_group_width_ = std::min(p.group_width, widest);
     regnet_.group_width = clamped_group_width_;
@@ -397,6 +432,16 @@ class Attempt {
     return true;
   }
 
+  // estimate_rejects on the estimate of the stage plan's cost, if it has one.
+  // Counting stops once the flops alone reject the candidate; its tally then
+  // says "flops" even where the full count would have found the network
+  // invalid (an overflow) further on: rejected either way.
+  bool plan_estimate_rejects() {
+    const std::optional<Complexity> e = estimate_anynet(
+        anynet_, space_.in_channels, space_.num_classes, space_.resolution, max_estimate_flops_);
+    return e && estimate_rejects(*e);
+  }
+
   bool candidate(Rng& rng, Sample* out) {
     step_ = 0;
     clamped_group_width_ = 0;
@@ -412,11 +457,7 @@ class Attempt {
       clamp_anynet_groups(anynet_);
       plan = true;
     }
-    if (plan && windows_) {
-      const std::optional<Complexity> e =
-          estimate_anynet(anynet_, space_.in_channels, space_.num_classes, space_.resolution);
-      if (e && estimate_rejects(*e)) return false;
-    }
+    if (plan && windows_ && plan_estimate_rejects()) return false;
 
     // A plan seen before needs no expansion to be judged.
     PlanResult* known = nullptr;
@@ -453,8 +494,9 @@ class Attempt {
     if (space_.acts.on && !check(space_.acts.contains(c.acts))) return false;
     if (space_.stratify_bins > 0) {
       const Measure m = space_.stratify_by;
-      const std::int64_t v =
-          m == Measure::kFlops ? c.flops : m == Measure::kParams ? c.params : c.acts;
+      const std::int64_t v = m == Measure::kFlops    ? c.flops
+                             : m == Measure::kParams ? c.params
+                                                     : c.acts;
       const int bins = space_.stratify_bins;
       const double x = (std::log(static_cast<double>(v)) - log_lo_) / log_span_;
       const int b = std::clamp(static_cast<int>(std::floor(x * bins)), 0, bins - 1);
@@ -512,18 +554,20 @@ class Attempt {
   std::vector<const Candidate::Param*> sorted_;  // the non_decreasing lists
   std::vector<const Candidate::Param*> slots_;   // the family's keys, for typed reads
   bool windows_ = false;                         // any complexity window on
+  std::int64_t max_estimate_flops_ = 0;          // estimate_flops_limit(space_.flops)
   bool regnet_family_ = false;
   bool anynet_family_ = false;
   RegNetParams regnet_;
-  RegNetParams regnet_fixed_;         // defaults with the space's fixed values
-  bool regnet_fixed_ok_ = false;      // the fixed values read cleanly, required keys present
+  RegNetParams regnet_fixed_;     // defaults with the space's fixed values
+  bool regnet_fixed_ok_ = false;  // the fixed values read cleanly, required keys present
   // A drawn RegNet value: its kRegNetFields index and, when plain_number,
   // the candidate's value to read directly.
   struct DrawnField {
     size_t slot;
-    const Value* number;
+    const Value* value;
   };
   std::vector<DrawnField> regnet_drawn_;
+  const Value* late_group_width_ = nullptr;  // a drawn group width read late (prepare_regnet)
   RegNetWidths widths_;
   AnyNetParams anynet_;
   int clamped_group_width_ = 0;

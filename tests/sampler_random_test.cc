@@ -185,8 +185,8 @@ TEST(SamplerRandom, LogUniformOnTheGridFitsPyclsLaw) {
               "log_uniform d in [1, 16]");
   expect_fits(histogram(RandType::kLogUniform, 8, 256, 8, 5), log_uniform_pmf(8, 256, 8), kDraws,
               "log_uniform w_0 in [8, 256] step 8");
-  expect_fits(histogram(RandType::kLogUniform, 0.5, 4.0, 0.5, 6),
-              log_uniform_pmf(0.5, 4.0, 0.5), kDraws, "log_uniform float step 0.5");
+  expect_fits(histogram(RandType::kLogUniform, 0.5, 4.0, 0.5, 6), log_uniform_pmf(0.5, 4.0, 0.5),
+              kDraws, "log_uniform float step 0.5");
 }
 
 TEST(SamplerRandom, LogUniformFloatWithAFineStepFitsKs) {
@@ -209,14 +209,37 @@ TEST(SamplerRandom, LogUniformFloatWithAFineStepFitsKs) {
   EXPECT_LT(d, 1.949 / std::sqrt(kDraws) + std::log(1 + q / low) / span);
 }
 
+TEST(SamplerRandom, DeferredDrawsTakeTheSameWordsAndGiveTheSameValues) {
+  // The sampler draws log-uniform values in two steps (their exp taken only
+  // when read): the same words from the engine, the same value in the end.
+  const QuantizedRange ranges[] = {
+      {RandType::kUniform, 12, 28, 1},
+      {RandType::kLogUniform, 8.0, 256.0, 0.1},
+      {RandType::kPower2, 1, 32, 1},
+      {RandType::kPower2OrLogUniform, 1, 32, 8},  // powers below 8 kept, others redrawn
+  };
+  int pending_draws = 0;
+  for (const QuantizedRange& range : ranges) {
+    Rng whole(11), split(11);
+    for (int i = 0; i < 1000; ++i) {
+      bool pending = false;
+      const double raw = range.draw_deferred(split, &pending);
+      const double value = pending ? range.finish(raw) : raw;
+      pending_draws += pending;
+      ASSERT_EQ(range.draw(whole), value);
+      ASSERT_EQ(whole.next(), split.next());
+    }
+  }
+  EXPECT_GT(pending_draws, 1000);
+}
+
 TEST(SamplerRandom, PowerOfTwoExponentsAreUniform) {
   std::map<double, double> pmf;
   for (double v : {1, 2, 4, 8, 16, 32}) pmf[v] = 1.0 / 6;
   expect_fits(histogram(RandType::kPower2, 1, 32, 1, 10), pmf, kDraws, "power2 [1, 32]");
   pmf.clear();
   for (double v : {0.25, 0.5, 1.0}) pmf[v] = 1.0 / 3;
-  expect_fits(histogram(RandType::kPower2, 0.25, 1.0, 0.25, 11), pmf, kDraws,
-              "power2 [1/4, 1]");
+  expect_fits(histogram(RandType::kPower2, 0.25, 1.0, 0.25, 11), pmf, kDraws, "power2 [1/4, 1]");
 }
 
 TEST(SamplerRandom, PowerOfTwoOrLogUniformFollowsPycls) {
@@ -228,8 +251,8 @@ TEST(SamplerRandom, PowerOfTwoOrLogUniformFollowsPycls) {
   expect_fits(histogram(RandType::kPower2OrLogUniform, 1, 32, 8, 12), pmf, kDraws,
               "power2_or_log_uniform [1, 32] q 8");
   // [8, 128] with q 8 (regnet_sampler's default) is log-uniform on [8, 128].
-  expect_fits(histogram(RandType::kPower2OrLogUniform, 8, 128, 8, 13),
-              log_uniform_pmf(8, 128, 8), kDraws, "power2_or_log_uniform [8, 128] q 8");
+  expect_fits(histogram(RandType::kPower2OrLogUniform, 8, 128, 8, 13), log_uniform_pmf(8, 128, 8),
+              kDraws, "power2_or_log_uniform [8, 128] q 8");
 }
 
 TEST(SamplerRandom, GridValuesAreTheDecimalValues) {
@@ -257,8 +280,7 @@ TEST(SamplerRandom, ValidateRangeRejectsImpossibleRanges) {
   EXPECT_NE(message(RandType::kLogUniform, 0, 8, 1, true).find("low must be > 0"),
             std::string::npos);
   EXPECT_NE(message(RandType::kPower2, 3, 32, 1, true).find("powers of two"), std::string::npos);
-  EXPECT_NE(message(RandType::kPower2, 2, 32, 4, true).find("q must be <= low"),
-            std::string::npos);
+  EXPECT_NE(message(RandType::kPower2, 2, 32, 4, true).find("q must be <= low"), std::string::npos);
   EXPECT_NE(message(RandType::kUniform, 0.5, 2, 0.5, true).find("whole"), std::string::npos);
   EXPECT_EQ(message(RandType::kUniform, -0.5, 0.5, 0.1, false), "");
   EXPECT_EQ(message(RandType::kPower2OrLogUniform, 1, 32, 8, true), "");

@@ -11,6 +11,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -44,7 +45,9 @@ int scaled(int n) {
   return std::max(10, n / divisor);
 }
 
-DesignSpace parse(const std::string& text) { return parse_design_space(json::parse(text), "test"); }
+DesignSpace parse(const std::string& text) {
+  return parse_design_space(json::parse(text), "test");
+}
 
 // The message of the std::invalid_argument that parsing `text` throws.
 std::string parse_error(const std::string& text) {
@@ -76,13 +79,16 @@ void expect_meets(const DesignSpace& s, const Sample& x) {
   // Every drawn value lies in its distribution's support.
   const auto in_support = [](const ParamDist& d, const json& v) {
     switch (d.kind) {
-      case DistKind::kFixed: return v == d.value;
-      case DistKind::kChoice: return std::find(d.values.begin(), d.values.end(), v) != d.values.end();
+      case DistKind::kFixed:
+        return v == d.value;
+      case DistKind::kChoice:
+        return std::find(d.values.begin(), d.values.end(), v) != d.values.end();
       case DistKind::kInt:
       case DistKind::kFloat:
         return v.is_number() && v.get<double>() >= d.low && v.get<double>() <= d.high &&
                (d.kind == DistKind::kFloat || v.is_number_integer());
-      case DistKind::kList: return false;
+      case DistKind::kList:
+        return false;
     }
     return false;
   };
@@ -125,7 +131,7 @@ void expect_meets(const DesignSpace& s, const Sample& x) {
   }
   if (s.stratify_bins > 0) {
     const Window& w = s.window(s.stratify_by);
-    const double v = static_cast<double>(s.stratify_by == Measure::kFlops ? c.flops
+    const double v = static_cast<double>(s.stratify_by == Measure::kFlops    ? c.flops
                                          : s.stratify_by == Measure::kParams ? c.params
                                                                              : c.acts);
     const double pos = std::log(v / static_cast<double>(w.lo)) /
@@ -213,7 +219,9 @@ struct BuiltinCase {
   const char* name;
   int samples;
 };
-void PrintTo(const BuiltinCase& c, std::ostream* os) { *os << c.name << " x" << c.samples; }
+void PrintTo(const BuiltinCase& c, std::ostream* os) {
+  *os << c.name << " x" << c.samples;
+}
 
 class SamplerBuiltinSamples : public ::testing::TestWithParam<BuiltinCase> {};
 
@@ -281,7 +289,8 @@ TEST(SamplerDeterminism, SampleAloneEqualsSampleAmongMany) {
   const DesignSpace s = regnet_window();
   const int n = scaled(120);
   const std::vector<Sample> all = sample_n(s, 5, static_cast<std::uint64_t>(n));
-  for (int i : {0, 1, n / 3, n - 1}) expect_same(sample(s, 5, static_cast<std::uint64_t>(i)), all[i]);
+  for (int i : {0, 1, n / 3, n - 1})
+    expect_same(sample(s, 5, static_cast<std::uint64_t>(i)), all[i]);
   // Out of order, as a rank drawing its own indices would.
   Sampler sampler(s, 5);
   expect_same(sampler.at(static_cast<std::uint64_t>(n - 1)), all[n - 1]);
@@ -309,7 +318,8 @@ TEST(SamplerDeterminism, CanonicalTextIsTheJsonDump) {
     EXPECT_EQ(spec_hash(spec), fnv1a64(dump(spec)));
   }
   for (const BuiltinSpace& b : builtin_spaces()) {
-    for (const Sample& x : sample_n(builtin_space(b.name), 1, static_cast<std::uint64_t>(scaled(20))))
+    for (const Sample& x :
+         sample_n(builtin_space(b.name), 1, static_cast<std::uint64_t>(scaled(20))))
       ASSERT_EQ(canonical_spec_text(x.spec), dump(x.spec)) << b.name;
   }
 }
@@ -327,7 +337,8 @@ TEST(SamplerDeterminism, HashIgnoresTheName) {
 // they are part of the canonical form; the parent a space was refined from
 // is provenance only.
 TEST(SamplerSpaceFile, IncludeAndParent) {
-  const std::string base = R"({"family": "regnet", "params": {"depth": {"dist": "int", "low": 6, "high": 12},
+  const std::string base =
+      R"({"family": "regnet", "params": {"depth": {"dist": "int", "low": 6, "high": 12},
       "w_0": 24, "w_a": 36.0, "w_m": 2.5, "group_width": 8}})";
   const DesignSpace plain = parse(base);
   json with = json::parse(base);
@@ -571,6 +582,46 @@ TEST(SamplerEstimate, EqualsTheExactCount) {
   EXPECT_GT(compared - from_spaces, scaled(2000) / 10);
 }
 
+// RegNet parameters `p` with the group width clamped to the widest stage, as
+// the sampler clamps it, and their stage plan by regnet_stage_plan.
+std::pair<RegNetParams, AnyNetParams> clamped_regnet_plan(const json& p) {
+  ParamReader r(p, "regnet");
+  RegNetParams rp = regnet_params_from_json(r);
+  RegNetWidths g;
+  regnet_stages(rp.w_a, rp.w_0, rp.w_m, rp.depth, rp.quantum, &g);
+  rp.group_width = std::min(rp.group_width, *std::max_element(g.widths.begin(), g.widths.end()));
+  AnyNetParams plan;
+  EXPECT_TRUE(regnet_stage_plan(rp, g, &plan)) << p.dump();
+  return {rp, plan};
+}
+
+TEST(SamplerEstimate, StopsOncePastTheFlopsLimit) {
+  const DesignSpace s = builtin_space("regnet_x");
+  Rng rng(10);
+  int stopped = 0;
+  for (int i = 0; i < scaled(300); ++i) {
+    const json p = draw_params(s, rng);
+    const AnyNetParams a = clamped_regnet_plan(p).second;
+    const auto full = estimate_anynet(a, s.in_channels, s.num_classes, s.resolution);
+    ASSERT_TRUE(full.has_value()) << p.dump();
+    // At the total itself nothing stops; below it, the count stops past the
+    // limit, never past the total (flops only grow along the network).
+    const auto at_total =
+        estimate_anynet(a, s.in_channels, s.num_classes, s.resolution, full->flops);
+    ASSERT_TRUE(at_total.has_value());
+    EXPECT_EQ(at_total->flops, full->flops);
+    EXPECT_EQ(at_total->params, full->params);
+    EXPECT_EQ(at_total->acts, full->acts);
+    const std::int64_t limit = full->flops / 3;
+    const auto partial = estimate_anynet(a, s.in_channels, s.num_classes, s.resolution, limit);
+    ASSERT_TRUE(partial.has_value());
+    EXPECT_GT(partial->flops, limit) << p.dump();
+    EXPECT_LE(partial->flops, full->flops) << p.dump();
+    stopped += partial->flops < full->flops;
+  }
+  EXPECT_GT(stopped, scaled(300) / 2);
+}
+
 TEST(SamplerEstimate, RegNetStagesEqualGenerateRegnet) {
   Rng rng(8);
   for (int i = 0; i < scaled(100000); ++i) {
@@ -592,14 +643,8 @@ TEST(SamplerEstimate, RegNetStagePlanEqualsRegnetToAnynet) {
   const DesignSpace s = builtin_space("regnet_y");
   Rng rng(9);
   for (int i = 0; i < scaled(500); ++i) {
-    json p = draw_params(s, rng);
-    ParamReader r(p, "regnet");
-    RegNetParams rp = regnet_params_from_json(r);
-    RegNetWidths g;
-    regnet_stages(rp.w_a, rp.w_0, rp.w_m, rp.depth, rp.quantum, &g);
-    rp.group_width = std::min(rp.group_width, *std::max_element(g.widths.begin(), g.widths.end()));
-    AnyNetParams plan;
-    ASSERT_TRUE(regnet_stage_plan(rp, g, &plan));
+    const json p = draw_params(s, rng);
+    const auto [rp, plan] = clamped_regnet_plan(p);
     EXPECT_EQ(to_json(plan), to_json(regnet_to_anynet(rp))) << p.dump();
   }
 }
@@ -616,7 +661,7 @@ TEST(SamplerSpaceFile, CanonicalFormAndHash) {
   EXPECT_EQ(s.flops.hi, 1600000000);
   EXPECT_EQ(s.max_attempts, 5000);
   EXPECT_EQ(s.params.at("depth").rand, RandType::kUniform);  // the default rand
-  EXPECT_EQ(s.params.at("depth").q, 1);                       // the default int step
+  EXPECT_EQ(s.params.at("depth").q, 1);                      // the default int step
   const json c = canonical_json(s);
   EXPECT_FALSE(c.contains("name"));
   EXPECT_FALSE(c.contains("description"));
@@ -640,7 +685,8 @@ TEST(SamplerSpaceFile, CanonicalFormAndHash) {
 }
 
 TEST(SamplerSpaceFile, BadSpacesNameTheKey) {
-  const std::string regnet = R"("family":"regnet","params":{"depth":13,"w_0":24,"w_a":36.4,"w_m":2.5,"group_width":8})";
+  const std::string regnet =
+      R"("family":"regnet","params":{"depth":13,"w_0":24,"w_a":36.4,"w_m":2.5,"group_width":8})";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"[1, 2]", "must be a JSON object"},
       {R"({"params":{}})", "missing required key 'family'"},
