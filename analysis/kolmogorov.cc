@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <string>
 #include <vector>
 
 #include "analysis/check.h"
@@ -153,7 +155,91 @@ double pelz_good_cdf(long long n, double x) {
   return k0 + k1 / sqrt_n + k2 / dn + k3 / (dn * sqrt_n);
 }
 
+// The lattice of two samples of n1 and n2 models: D = h / lcm(n1, n2).
+struct Lattice {
+  long long m = 0, n = 0;    // m >= n
+  long long mg = 0, ng = 0;  // m / gcd, n / gcd
+  long long h = 0;
+};
+
+Lattice lattice(const char* where, long long n1, long long n2, double d) {
+  if (n1 < 1 || n2 < 1) {
+    fail(where, "sizes must be >= 1, got " + std::to_string(n1) + " and " + std::to_string(n2));
+  }
+  if (!(d >= 0 && d <= 1)) fail(where, "d must lie in [0, 1], got " + format_value(d));
+  Lattice l;
+  l.m = std::max(n1, n2);
+  l.n = std::min(n1, n2);
+  const long long g = std::gcd(l.m, l.n);
+  l.mg = l.m / g;
+  l.ng = l.n / g;
+  // np.round (half to even), as nearbyint in the default rounding mode.
+  l.h = static_cast<long long>(std::nearbyint(d * static_cast<double>(l.mg * l.n)));
+  return l;
+}
+
+// Two samples of n each: 2 sum_{k>=1} (-1)^(k-1) C(2n, n-kh) / C(2n, n) by
+// the reflection principle, nested as 2 A0 (1 - A1 (1 - A2 (...))) with A_k
+// the ratio of consecutive terms, so nothing large or cancelling is formed.
+double equal_sizes_sf(long long n, long long h) {
+  double p = 0;
+  for (long long k = n / h; k >= 0; --k) {
+    double ratio = 1;  // C(2n, n-(k+1)h) / C(2n, n-kh)
+    for (long long j = 0; j < h; ++j) {
+      ratio = static_cast<double>(n - k * h - j) * ratio / static_cast<double>(n + k * h + j + 1);
+    }
+    p = ratio * (1 - p);
+  }
+  return 2 * p;
+}
+
+long long floor_div(long long a, long long b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
+}
+
+// Share of the paths (0,0) -> (m,n) that touch a cell with |ng x - mg y| >= h.
+// col[y] holds, for the current column x, the share of the paths to (x,y)
+// that have left the band: 1 outside it; inside, the average of its two
+// predecessors weighted by the share of paths coming from each (x / (x+y)
+// from the left, y / (x+y) from below). Only the band's cells are visited.
+double unequal_sizes_sf(const Lattice& l) {
+  const auto low = [&](long long x) {  // first cell inside the band
+    return std::clamp(floor_div(l.ng * x - l.h, l.mg) + 1, 0LL, l.n);
+  };
+  const auto high = [&](long long x) {  // one past the last
+    return std::min(floor_div(l.ng * x + l.h - 1, l.mg) + 1, l.n + 1);
+  };
+  std::vector<double> col(static_cast<size_t>(l.n) + 1, 1.0);
+  std::fill(col.begin(), col.begin() + high(0), 0.0);
+  for (long long x = 1; x <= l.m; ++x) {
+    const long long lo = low(x), hi = high(x);
+    if (hi <= lo) return 1;  // the band is closed: every path leaves
+    const double dx = static_cast<double>(x);
+    double below = lo > 0 ? 1.0 : 0.0;  // the cell under the band is outside
+    for (long long y = lo; y < hi; ++y) {
+      const double dy = static_cast<double>(y);
+      below = (dx * col[static_cast<size_t>(y)] + dy * below) / (dx + dy);
+      col[static_cast<size_t>(y)] = below;
+    }
+  }
+  return col[static_cast<size_t>(l.n)];
+}
+
 }  // namespace
+
+double ks_2samp_exact_sf(long long n1, long long n2, double d) {
+  const Lattice l = lattice("ks_2samp_exact_sf", n1, n2, d);
+  if (l.h == 0) return 1;
+  return clip01(l.m == l.n ? equal_sizes_sf(l.n, l.h) : unequal_sizes_sf(l));
+}
+
+double ks_2samp_exact_cost(long long n1, long long n2, double d) {
+  const Lattice l = lattice("ks_2samp_exact_cost", n1, n2, d);
+  if (l.m == l.n) return static_cast<double>(l.n + l.h);
+  const double width = std::min(static_cast<double>(l.n + 1),
+                                2.0 * static_cast<double>(l.h) / static_cast<double>(l.mg) + 2);
+  return static_cast<double>(l.m) * width;
+}
 
 double kolmogorov_sf(double x) {
   if (std::isnan(x)) fail("kolmogorov_sf", "x is nan");

@@ -1,6 +1,7 @@
 // analysis/ against scipy.stats (Debian python3-scipy) in the same test run:
-// EDF values, the two-sample KS statistic and its asymptotic p-value
-// (ks_2samp(method='asymp')), and the Kolmogorov distributions behind it.
+// EDF values, the two-sample KS statistic and its p-values (exact, as
+// ks_2samp(method='exact') and the default 'auto', and asymptotic, as
+// method='asymp'), and the Kolmogorov distributions behind them.
 // Skipped only when /usr/bin/python3 cannot import scipy.
 
 #include <unistd.h>
@@ -31,7 +32,10 @@ namespace {
 constexpr const char* kPython = "/usr/bin/python3";
 
 // Reads the cases written by the test and prints one line per result:
-//   ks <case> <statistic> <pvalue>
+//   ks <case> <statistic> <asymp pvalue> <auto pvalue>
+//   exact <case> <statistic> <exact pvalue> <auto pvalue> <fell back>
+//     (fell back: 1 where scipy's exact count came out past 1 by a rounding
+//     error, 1.0000000000000002 for p = 1, and scipy gave the asymptotic p)
 //   edf <case> <value at each probe point>
 //   limit <x> <kstwobign.sf(x)>
 //   finite <n> <d> <kstwo.sf(d, n)>
@@ -39,6 +43,7 @@ constexpr const char* kPython = "/usr/bin/python3";
 //   rank <case> <spearmanr> <kendalltau> (tau-b; nan where undefined)
 constexpr const char* kScript = R"PY(
 import sys
+import warnings
 import numpy as np
 from scipy import special, stats
 
@@ -56,10 +61,22 @@ while i < len(lines):
         probes = np.array(lines[i + 2].split(), dtype=float)
         i += 3
         r = stats.ks_2samp(a, b, method='asymp')
-        print('ks', c, repr(float(r.statistic)), repr(float(r.pvalue)))
+        auto = stats.ks_2samp(a, b).pvalue
+        print('ks', c, repr(float(r.statistic)), repr(float(r.pvalue)), repr(float(auto)))
         # F(e) = fraction of models with error < e
         f = np.searchsorted(np.sort(a), probes, side='left') / len(a)
         print('edf', c, ' '.join(repr(float(v)) for v in f))
+    elif head[0] == 'exact':
+        a = np.array(lines[i].split(), dtype=float)
+        b = np.array(lines[i + 1].split(), dtype=float)
+        i += 2
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            r = stats.ks_2samp(a, b, method='exact')
+            auto = stats.ks_2samp(a, b, method='auto').pvalue
+        fell_back = any('unsuccessful' in str(w.message) for w in caught)
+        print('exact', head[1], repr(float(r.statistic)), repr(float(r.pvalue)), repr(float(auto)),
+              int(fell_back))
     elif head[0] == 'limit':
         x = float(head[1])
         print('limit', head[1], repr(float(stats.kstwobign.sf(x))))
@@ -144,14 +161,28 @@ TEST_F(ScipyTest, EdfAndKsMatchKs2samp) {
     double shift, scale;
     bool ties;
   };
-  const std::vector<Spec> specs = {{5, 7, 0.0, 1, false},          {8, 13, 0.5, 1, false},
-                                   {50, 80, 0.0, 1, false},        {50, 80, 0.4, 1, false},
-                                   {137, 211, 0.1, 1.3, false},    {300, 300, 0.0, 1, true},
-                                   {300, 310, 0.2, 1, true},       {120, 100, 3.0, 1, false},
-                                   {1000, 1500, 0.05, 1, false},   {1000, 1500, 0.3, 1, false},
-                                   {2500, 4000, 0.0, 1, false},    {2500, 4000, 1.0, 1, true},
-                                   {20000, 30000, 0.0, 1, false},  {20000, 30000, 0.03, 1, false},
-                                   {60000, 60000, 0.008, 1, false}};
+  const std::vector<Spec> specs = {{5, 7, 0.0, 1, false},
+                                   {8, 13, 0.5, 1, false},
+                                   {50, 80, 0.0, 1, false},
+                                   {50, 80, 0.4, 1, false},
+                                   {137, 211, 0.1, 1.3, false},
+                                   {300, 300, 0.0, 1, true},
+                                   {300, 310, 0.2, 1, true},
+                                   {120, 100, 3.0, 1, false},
+                                   {1000, 1500, 0.05, 1, false},
+                                   {1000, 1500, 0.3, 1, false},
+                                   {2500, 4000, 0.0, 1, false},
+                                   {2500, 4000, 1.0, 1, true},
+                                   {20000, 30000, 0.0, 1, false},
+                                   {20000, 30000, 0.03, 1, false},
+                                   {60000, 60000, 0.008, 1, false},
+                                   // scipy's default is exact up to 10,000 models a side: a
+                                   // narrow band, equal sizes, a band too wide to count cheaply
+                                   // (asymptotic here), and one side past 10,000.
+                                   {9999, 10000, 0.02, 1, false},
+                                   {10000, 10000, 0.05, 1, false},
+                                   {9000, 10000, 1.0, 1, false},
+                                   {10001, 50, 0.3, 1, false}};
   std::mt19937_64 rng(2024);
   std::vector<Case> cases;
   std::ostringstream input;
@@ -179,7 +210,7 @@ TEST_F(ScipyTest, EdfAndKsMatchKs2samp) {
     cases.push_back(std::move(k));
   }
   const auto lines = run(input.str());
-  size_t ks_seen = 0, edf_seen = 0;
+  size_t ks_seen = 0, edf_seen = 0, exact_seen = 0;
   double worst_d = 0, worst_p = 0;
   for (const auto& w : lines) {
     const size_t c = std::stoul(w.at(1));
@@ -188,13 +219,28 @@ TEST_F(ScipyTest, EdfAndKsMatchKs2samp) {
     if (w[0] == "ks") {
       ++ks_seen;
       const KsResult r = ks_2samp(k.a, k.b);
-      const double d = std::stod(w.at(2)), p = std::stod(w.at(3));
+      const double d = std::stod(w.at(2)), p = std::stod(w.at(3)), auto_p = std::stod(w.at(4));
       EXPECT_NEAR(r.statistic, d, 1e-9) << "case " << c;
-      EXPECT_NEAR(r.p_value, p, 1e-6) << "case " << c << " D=" << d;
+      const double asymptotic = ks_asymptotic_p(r.statistic, r.n_eff);
+      EXPECT_NEAR(asymptotic, p, 1e-6) << "case " << c << " D=" << d;
       worst_d = std::max(worst_d, std::fabs(r.statistic - d));
-      worst_p = std::max(worst_p, std::fabs(r.p_value - p));
-      std::printf("case %2zu: n1=%zu n2=%zu D=%.6f p=%.6g (scipy %.6g)\n", c, k.a.size(),
-                  k.b.size(), d, r.p_value, p);
+      worst_p = std::max(worst_p, std::fabs(asymptotic - p));
+      // Exact wherever scipy's default is, but for a lattice too costly to count.
+      const size_t larger = std::max(k.a.size(), k.b.size());
+      const bool costly = k.a.size() != k.b.size() && larger == 10000 && d > 0.3;
+      EXPECT_EQ(r.exact, larger <= 10000 && !costly) << "case " << c;
+      if (r.exact) {
+        ++exact_seen;
+        EXPECT_LE(std::fabs(r.p_value - auto_p), 1e-10 * auto_p + 1e-300) << "case " << c;
+      } else {
+        EXPECT_EQ(r.p_value, asymptotic) << "case " << c;
+        if (larger > 10000) {
+          EXPECT_NEAR(r.p_value, auto_p, 1e-6) << "case " << c;
+        }
+      }
+      std::printf("case %2zu: n1=%zu n2=%zu D=%.6f p=%.6g (%s; scipy auto %.6g, asymp %.6g)\n", c,
+                  k.a.size(), k.b.size(), d, r.p_value, r.exact ? "exact" : "asymptotic", auto_p,
+                  p);
     } else if (w[0] == "edf") {
       ++edf_seen;
       const Edf edf(k.a);
@@ -206,7 +252,77 @@ TEST_F(ScipyTest, EdfAndKsMatchKs2samp) {
   }
   EXPECT_EQ(ks_seen, cases.size());
   EXPECT_EQ(edf_seen, cases.size());
-  std::printf("worst |diff| vs scipy: D %.3g, p-value %.3g\n", worst_d, worst_p);
+  EXPECT_GT(exact_seen, 5u);
+  std::printf("worst |diff| vs scipy: D %.3g, asymptotic p-value %.3g\n", worst_d, worst_p);
+}
+
+TEST_F(ScipyTest, ExactPValueMatchesKs2sampExact) {
+  // Every pair of sizes from 1 to 60 in a sparse grid (equal and unequal,
+  // coprime and not), samples from identical to disjoint (D = 1), values
+  // continuous or on a coarse grid (ties within and across the samples), and
+  // interleaved samples (p near 1).
+  const std::vector<size_t> sizes = {1, 2, 3, 5, 6, 7, 10, 12, 13, 20, 31, 44, 60};
+  std::mt19937_64 rng(11);
+  std::vector<std::pair<std::vector<double>, std::vector<double>>> cases;
+  for (size_t n1 : sizes) {
+    for (size_t n2 : sizes) {
+      for (int kind = 0; kind < 5; ++kind) {
+        std::vector<double> a, b;
+        const double shift = kind == 1 ? 0.7 : kind == 2 ? 100 : 0;
+        for (size_t i = 0; i < n1; ++i) a.push_back(analysis_testing::standard_normal(rng));
+        for (size_t i = 0; i < n2; ++i) b.push_back(shift + analysis_testing::standard_normal(rng));
+        if (kind == 3) {  // ties within and across
+          for (auto* v : {&a, &b})
+            for (double& x : *v) x = std::round(x * 2) / 2;
+        }
+        if (kind == 4) {  // interleaved: i / n1 against (j + 0.5) / n2
+          for (size_t i = 0; i < n1; ++i) a[i] = static_cast<double>(i) / n1;
+          for (size_t j = 0; j < n2; ++j) b[j] = (j + 0.5) / n2;
+        }
+        cases.emplace_back(a, b);
+      }
+    }
+  }
+  std::ostringstream input;
+  for (size_t c = 0; c < cases.size(); ++c) {
+    input << "exact " << c << "\n";
+    for (const auto* v : {&cases[c].first, &cases[c].second}) {
+      for (double x : *v) input << text(x) << ' ';
+      input << "\n";
+    }
+  }
+  size_t seen = 0, fell_back = 0;
+  double worst = 0;
+  for (const auto& w : run(input.str())) {
+    ASSERT_EQ(w.at(0), "exact");
+    const size_t c = std::stoul(w.at(1));
+    ASSERT_LT(c, cases.size());
+    ++seen;
+    const auto& [a, b] = cases[c];
+    const KsResult r = ks_2samp(a, b);
+    const double d = std::stod(w.at(2)), p = std::stod(w.at(3)), auto_p = std::stod(w.at(4));
+    EXPECT_TRUE(r.exact) << "case " << c;
+    EXPECT_NEAR(r.statistic, d, 1e-12) << "case " << c;
+    EXPECT_EQ(p, auto_p) << "case " << c << ": scipy's default is exact at these sizes";
+    if (w.at(5) == "1") {
+      // scipy's count, 1 + 2^-52, failed its [0, 1] check; ours is clipped to 1.
+      ++fell_back;
+      EXPECT_EQ(r.p_value, 1) << "case " << c << " n1=" << a.size() << " n2=" << b.size();
+      continue;
+    }
+    const double rel = std::fabs(r.p_value - p) / std::max(p, 1e-300);
+    worst = std::max(worst, rel);
+    EXPECT_LT(rel, 1e-10) << "case " << c << " n1=" << a.size() << " n2=" << b.size() << " D=" << d
+                          << " p=" << r.p_value << " scipy " << p;
+  }
+  EXPECT_EQ(seen, cases.size());
+  EXPECT_LT(fell_back, seen / 10);
+  std::printf(
+      "%zu cases (%zu where scipy fell back), worst relative |diff| vs scipy's exact p-value "
+      "%.3g\n",
+      seen, fell_back, worst);
+  // 6 against 6 disjoint models: 2 of the C(12, 6) orders are as extreme.
+  EXPECT_NEAR(ks_2samp({1, 2, 3, 4, 5, 6}, {7, 8, 9, 10, 11, 12}).p_value, 2.0 / 924, 1e-15);
 }
 
 TEST_F(ScipyTest, KolmogorovDistributionsMatch) {

@@ -168,8 +168,9 @@ TEST(AnalysisKs, StatisticOnSimpleSamples) {
   EXPECT_EQ(apart.statistic, 1);
   EXPECT_EQ(apart.location, 3);
   EXPECT_NEAR(apart.n_eff, 12.0 / 7.0, 1e-15);
-  EXPECT_GE(apart.p_value, 0);
-  EXPECT_LE(apart.p_value, 1);
+  // Exact: 2 of the C(7, 3) orders of the pooled sample are as extreme.
+  EXPECT_TRUE(apart.exact);
+  EXPECT_NEAR(apart.p_value, 2.0 / 35, 1e-15);
   KsResult half = ks_2samp({1, 2}, {2, 3});
   EXPECT_DOUBLE_EQ(half.statistic, 0.5);
   expect_invalid([] { ks_2samp({}, {1.0}); }, "no models");
@@ -189,6 +190,14 @@ TEST(AnalysisKs, IntegerWeightsEqualReplicatedSamples) {
   EXPECT_EQ(weighted.location, plain.location);
   // Kish's effective size of the weighted sample is below its 80 replicas.
   EXPECT_LT(weighted.n_eff, plain.n_eff);
+  // Unequal weights keep the asymptotic p; equal ones, the same test as the
+  // unweighted sample, get its exact p.
+  EXPECT_FALSE(weighted.exact);
+  EXPECT_EQ(weighted.p_value, ks_asymptotic_p(weighted.statistic, weighted.n_eff));
+  EXPECT_TRUE(plain.exact);
+  const KsResult equal = ks_2samp(Edf(a, std::vector<double>(a.size(), 0.3)), Edf(b));
+  EXPECT_TRUE(equal.exact);
+  EXPECT_NEAR(equal.p_value, ks_2samp(a, b).p_value, 1e-15);
 }
 
 TEST(AnalysisKolmogorov, LimitSeriesAgreeWhereTheyMeet) {
