@@ -245,6 +245,10 @@ json sweep_json(const SweepData& d, const SweepAnalysis& a, const ReportOptions&
   return out;
 }
 
+const char* p_method(const analysis::KsResult& ks) {
+  return ks.exact ? "exact" : "asymptotic";
+}
+
 json ks_json(const SweepData& a, const SweepAnalysis& aa, const SweepData& b,
              const SweepAnalysis& ba) {
   json row = {{"a", a.summary.name},     {"b", b.summary.name},    {"n_a", a.size()},
@@ -258,11 +262,13 @@ json ks_json(const SweepData& a, const SweepAnalysis& aa, const SweepData& b,
   const analysis::KsResult ks = analysis::ks_2samp(*aa.edf, *ba.edf);
   row["d"] = num(ks.statistic);
   row["p"] = num(ks.p_value);
+  row["p_method"] = p_method(ks);
   row["location"] = num(ks.location);
   if (aa.normalized && ba.normalized) {
     const analysis::KsResult kn = analysis::ks_2samp(aa.normalized->edf, ba.normalized->edf);
     row["d_normalized"] = num(kn.statistic);
     row["p_normalized"] = num(kn.p_value);
+    row["p_normalized_method"] = p_method(kn);
     row["n_eff_normalized"] = num(kn.n_eff);
   } else {
     row["note_normalized"] = !aa.normalized ? aa.normalized_note : ba.normalized_note;

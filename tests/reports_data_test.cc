@@ -234,6 +234,10 @@ TEST_F(ReportDataTest, ComparesSweepsByKs) {
   EXPECT_EQ(k["b"], "b");
   EXPECT_DOUBLE_EQ(k["d"].get<double>(), ks.statistic);
   EXPECT_DOUBLE_EQ(k["p"].get<double>(), ks.p_value);
+  EXPECT_TRUE(ks.exact);  // two small unweighted samples
+  EXPECT_EQ(k["p_method"], "exact");
+  EXPECT_TRUE(k["p_normalized_method"] == "exact" || k["p_normalized_method"] == "asymptotic")
+      << k.dump();
   EXPECT_TRUE(k["d_normalized"].is_number()) << k.dump();
   // Both normalized EDFs use the flops range the two sweeps share.
   EXPECT_EQ(doc["sweeps"][0]["normalized_edf"]["range"],
