@@ -155,6 +155,8 @@ double pelz_good_cdf(long long n, double x) {
   return k0 + k1 / sqrt_n + k2 / dn + k3 / (dn * sqrt_n);
 }
 
+constexpr double kTinyShare = 1e-300;
+
 // The lattice of two samples of n1 and n2 models: D = h / lcm(n1, n2).
 struct Lattice {
   long long m = 0, n = 0;    // m >= n
@@ -219,6 +221,9 @@ double unequal_sizes_sf(const Lattice& l) {
     for (long long y = lo; y < hi; ++y) {
       const double dy = static_cast<double>(y);
       below = (dx * col[static_cast<size_t>(y)] + dy * below) / (dx + dy);
+      // Shares under 1e-300 change p by less than that, and as subnormals
+      // they would slow each step tenfold.
+      if (below < kTinyShare) below = 0;
       col[static_cast<size_t>(y)] = below;
     }
   }
